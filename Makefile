@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+
+.PHONY: install meltano-install demo test lint bench clean-state clean
+
+$(VENV)/.installed: requirements-dev.txt tap-offline-csv/pyproject.toml target-snapchat-capi/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "uv>=0.5"
+	$(BIN)/uv pip install --quiet -e ./tap-offline-csv -e ./target-snapchat-capi -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Meltano builds one virtualenv per plugin from meltano.yml (pip_url: -e ./...), with uv.
+.meltano/.installed: $(VENV)/.installed meltano.yml
+	$(BIN)/meltano install
+	touch $@
+
+meltano-install: .meltano/.installed
+
+demo: meltano-install
+	$(BIN)/python scripts/demo.py
+
+test: meltano-install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/bench.py
+
+# Forget what the dev environment has sent: the next run reads every file again.
+clean-state: meltano-install
+	$(BIN)/meltano --environment=dev state clear --force dev:tap-offline-csv-to-target-snapchat-capi
+
+clean:
+	rm -rf $(VENV) .meltano output
