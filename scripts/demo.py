@@ -40,7 +40,13 @@ def main() -> int:
         _wait_for_sandbox()
         REPORT.unlink(missing_ok=True)
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-        command = [str(BIN / "meltano"), "--environment=dev", "run", "tap-offline-csv", "target-snapchat-capi"]
+        command = [
+            str(BIN / "meltano"),
+            "--environment=dev",
+            "run",
+            "tap-offline-csv",
+            "target-snapchat-capi",
+        ]
         print("$ " + " ".join(["meltano", *command[1:]]), flush=True)
         run = subprocess.run(command, cwd=ROOT, env=env, check=False)
         _print_summary(run.returncode)
@@ -76,16 +82,22 @@ def _print_summary(returncode: int) -> None:
     print()
     print("=" * 78)
     if not REPORT.exists():
-        print(f"The run failed before the target wrote its report (exit code {returncode}); see the log above.")
+        print(
+            f"The run failed before the target wrote its report (exit code {returncode}); see the log above."
+        )
         return
     report = json.loads(REPORT.read_text(encoding="utf-8"))
     if report["records_read"] == 0 and report["status"] == "succeeded":
-        print("Nothing new to deliver: every file in data/drops was already sent (the bookmarks are in Meltano's")
+        print(
+            "Nothing new to deliver: every file in data/drops was already sent (the bookmarks are in Meltano's"
+        )
         print("state). Drop a new CSV into data/drops and run again, or `make clean-state` to start over.")
     else:
-        print(f"Run {report['status']}: {report['records_read']} records read, "
-              f"{report['events_delivered']} events delivered, {report['events_rejected']} rejected, "
-              f"{report['requests']} requests, {report['retries']} retries, {report['duration_seconds']} s.")
+        print(
+            f"Run {report['status']}: {report['records_read']} records read, "
+            f"{report['events_delivered']} events delivered, {report['events_rejected']} rejected, "
+            f"{report['requests']} requests, {report['retries']} retries, {report['duration_seconds']} s."
+        )
         if report["rejected_by_reason"]:
             print("Rejected by reason:")
             for reason, count in report["rejected_by_reason"].items():
@@ -100,8 +112,10 @@ def _print_summary(returncode: int) -> None:
         if report.get("error"):
             print(f"Error: {report['error']}")
     stats = _sandbox_stats()
-    print(f"Sandbox received {stats.get('events_received', 0)} events in {stats.get('requests', 0)} requests; "
-          f"{stats.get('events_accepted', 0)} accepted, {stats.get('duplicates', 0)} duplicates.")
+    print(
+        f"Sandbox received {stats.get('events_received', 0)} events in {stats.get('requests', 0)} requests; "
+        f"{stats.get('events_accepted', 0)} accepted, {stats.get('duplicates', 0)} duplicates."
+    )
     print(f"Full report: {REPORT.relative_to(ROOT)}")
     print("=" * 78)
 

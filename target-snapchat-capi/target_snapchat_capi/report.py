@@ -87,7 +87,11 @@ class RunReport:
     def summary_lines(self) -> list[str]:
         """A short human summary for stderr."""
         report = self.to_dict()
-        delivered_label = {"live": "delivered", "validate_only": "valid (validate only)", "dry_run": "written (dry run)"}
+        delivered_label = {
+            "live": "delivered",
+            "validate_only": "valid (validate only)",
+            "dry_run": "written (dry run)",
+        }
         lines = [
             f"Snapchat CAPI run {report['status']} ({self.mode}): {report['records_read']} records read, "
             f"{report['events_delivered']} {delivered_label.get(self.mode, 'delivered')}, "

@@ -6,12 +6,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink
-
 from target_snapchat_capi.events import Event, EventBuilder
 
 if TYPE_CHECKING:
     from singer_sdk import Target
-
     from target_snapchat_capi.target import RunContext
 
 SOURCE_FILE_COLUMN = "_sdc_source_file"

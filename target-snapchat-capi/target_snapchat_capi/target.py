@@ -11,13 +11,12 @@ from pathlib import Path
 import msgspec
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.helpers.capabilities import TargetCapabilities
+from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding.base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
-
 from target_snapchat_capi import capi
-from target_snapchat_capi.client import CapiClient, DeliveryError
+from target_snapchat_capi.client import CapiClient, DeliveryError, DeliveryResult
 from target_snapchat_capi.events import ConfigError, Event, EventSettings, Rejection
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport
@@ -99,17 +98,28 @@ class RunContext:
             self.report.add_delivered(stream_name, [event.match_keys for event in events])
             return
         assert self.client is not None
-        result = self.client.send(bodies, validate_only=self.mode == "validate_only")
+        try:
+            result = self.client.send(bodies, validate_only=self.mode == "validate_only")
+        except DeliveryError as exc:
+            # Count what did get through before the failure, so the report of a failed run still adds up.
+            if exc.result is not None:
+                self._account(stream_name, events, sources, exc.result)
+            raise
+        self._account(stream_name, events, sources, result)
+
+    def _account(
+        self,
+        stream_name: str,
+        events: list[Event],
+        sources: list[tuple[t.Any, t.Any]],
+        result: DeliveryResult,
+    ) -> None:
         self.report.requests += result.requests
         self.report.retries += result.retries
         for rejection in result.rejected:
             event = events[rejection.index]
-            self.reject(
-                stream_name,
-                Rejection("api_rejected", f"Snapchat refused the event: {rejection.code}: {rejection.message}",
-                          event.event_id),
-                sources[rejection.index],
-            )
+            message = f"Snapchat refused the event: {rejection.code}: {rejection.message}"
+            self.reject(stream_name, Rejection("api_rejected", message, event.event_id), sources[rejection.index])
         self.report.add_delivered(stream_name, [events[index].match_keys for index in result.delivered])
 
     def _write_dry_run(self, bodies: list[dict[str, t.Any]]) -> None:
@@ -136,60 +146,146 @@ class TargetSnapchatCAPI(Target):
     name = "target-snapchat-capi"
     default_sink_class = SnapchatCAPISink
     message_reader_class = SingerMessageReader
-    capabilities: t.ClassVar[list] = [TargetCapabilities.ABOUT, TargetCapabilities.STREAM_MAPS]
+    capabilities: t.ClassVar[list] = [PluginCapabilities.ABOUT, PluginCapabilities.STREAM_MAPS]
 
     config_jsonschema = th.PropertiesList(
-        th.Property("pixel_id", th.StringType, required=True, title="Pixel ID",
-                    description="Snap Pixel ID (a UUID) that receives the OFFLINE events."),
-        th.Property("access_token", th.StringType, required=True, secret=True, title="Access token",
-                    description="Conversions API token from Snapchat Ads Manager."),
-        th.Property("api_url", th.StringType, default=capi.DEFAULT_API_URL,
-                    description="Base URL of the API; point it at the local sandbox for tests and demos."),
-        th.Property("action_source", th.StringType, default="OFFLINE",
-                    allowed_values=sorted(capi.ACTION_SOURCES), description="action_source sent on every event."),
-        th.Property("integration", th.StringType, default="target-snapchat-capi",
-                    description="Partner/integration name sent on every event."),
-        th.Property("event_name", th.StringType, default="PURCHASE",
-                    description="Snap event name used when the record has no mapped event_name value."),
-        th.Property("event_name_map", th.ObjectType(additional_properties=th.StringType), default={},
-                    description="{source value: Snap event name}, e.g. {'Closed Won': 'PURCHASE', "
-                                "'refund': 'CUSTOM_EVENT_1'}. Matched case-insensitively."),
-        th.Property("mapping", th.ObjectType(additional_properties=th.StringType), default={},
-                    description=f"{{Snap field: source column or dotted path}}. Fields: {_FIELD_NAMES}. "
-                                "Unmapped fields are auto-detected from common column names."),
-        th.Property("default_phone_country", th.StringType,
-                    description="ISO-3166 alpha-2 country used to read national phone numbers (e.g. US)."),
+        th.Property(
+            "pixel_id",
+            th.StringType,
+            required=True,
+            title="Pixel ID",
+            description="Snap Pixel ID (a UUID) that receives the OFFLINE events.",
+        ),
+        th.Property(
+            "access_token",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="Access token",
+            description="Conversions API token from Snapchat Ads Manager.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=capi.DEFAULT_API_URL,
+            description="Base URL of the API; point it at the local sandbox for tests and demos.",
+        ),
+        th.Property(
+            "action_source",
+            th.StringType,
+            default="OFFLINE",
+            allowed_values=sorted(capi.ACTION_SOURCES),
+            description="action_source sent on every event.",
+        ),
+        th.Property(
+            "integration",
+            th.StringType,
+            default="target-snapchat-capi",
+            description="Partner/integration name sent on every event.",
+        ),
+        th.Property(
+            "event_name",
+            th.StringType,
+            default="PURCHASE",
+            description="Snap event name used when the record has no mapped event_name value.",
+        ),
+        th.Property(
+            "event_name_map",
+            th.ObjectType(additional_properties=th.StringType),
+            default={},
+            description="{source value: Snap event name}, e.g. {'Closed Won': 'PURCHASE', "
+            "'refund': 'CUSTOM_EVENT_1'}. Matched case-insensitively.",
+        ),
+        th.Property(
+            "mapping",
+            th.ObjectType(additional_properties=th.StringType),
+            default={},
+            description=f"{{Snap field: source column or dotted path}}. Fields: {_FIELD_NAMES}. "
+            "Unmapped fields are auto-detected from common column names.",
+        ),
+        th.Property(
+            "default_phone_country",
+            th.StringType,
+            description="ISO-3166 alpha-2 country used to read national phone numbers (e.g. US).",
+        ),
         th.Property("default_currency", th.StringType, description="ISO-4217 currency for rows without one."),
-        th.Property("max_event_age_days", th.IntegerType, default=capi.MAX_EVENT_AGE_DAYS,
-                    description="Older events are rejected as stale_event (Snap accepts 37 days)."),
-        th.Property("future_tolerance_minutes", th.IntegerType, default=10,
-                    description="Clock skew allowed for events in the future."),
-        th.Property("batch_size", th.IntegerType, default=capi.MAX_EVENTS_PER_REQUEST,
-                    description="Events per request (at most 2000; requests also stay under 2 MB)."),
+        th.Property(
+            "max_event_age_days",
+            th.IntegerType,
+            default=capi.MAX_EVENT_AGE_DAYS,
+            description="Older events are rejected as stale_event (Snap accepts 37 days).",
+        ),
+        th.Property(
+            "future_tolerance_minutes",
+            th.IntegerType,
+            default=10,
+            description="Clock skew allowed for events in the future.",
+        ),
+        th.Property(
+            "batch_size",
+            th.IntegerType,
+            default=capi.MAX_EVENTS_PER_REQUEST,
+            description="Events per request (at most 2000; requests also stay under 2 MB).",
+        ),
         th.Property("max_concurrency", th.IntegerType, default=4, description="Requests in flight at once."),
-        th.Property("max_retries", th.IntegerType, default=8,
-                    description="Retries for 429, 5xx, timeouts and dropped connections."),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=8,
+            description="Retries for 429, 5xx, timeouts and dropped connections.",
+        ),
         th.Property("request_timeout_seconds", th.NumberType, default=30, description="Timeout of one request."),
-        th.Property("validate_only", th.BooleanType, default=False,
-                    description="Send to /events/validate and report per-event verdicts; records no conversion "
-                                "and emits no state."),
-        th.Property("test_event_code", th.StringType,
-                    description="Sent on each event as test_event_code, to see them in Snap's test events tool."),
-        th.Property("dry_run", th.BooleanType, default=False,
-                    description="No network: write the exact (hashed) request bodies to dry_run_path; emits no "
-                                "state."),
-        th.Property("dry_run_path", th.StringType, default=DEFAULT_DRY_RUN_PATH,
-                    description="Where dry_run writes request bodies, one per line."),
-        th.Property("reject_path", th.StringType, default=DEFAULT_REJECT_PATH,
-                    description="JSON-lines file of rejected records (reason codes, never personal data)."),
-        th.Property("report_path", th.StringType, default=DEFAULT_REPORT_PATH,
-                    description="The JSON run report (counts only)."),
-        th.Property("data_processing_options", th.ArrayType(th.StringType),
-                    description="e.g. ['LDU'] for Limited Data Use; also mappable per row."),
-        th.Property("data_processing_options_country", th.IntegerType,
-                    description="LDU country (1 = US); also mappable per row."),
-        th.Property("data_processing_options_state", th.IntegerType,
-                    description="LDU state (e.g. 1000 = California); also mappable per row."),
+        th.Property(
+            "validate_only",
+            th.BooleanType,
+            default=False,
+            description="Send to /events/validate and report per-event verdicts; records no conversion "
+            "and emits no state.",
+        ),
+        th.Property(
+            "test_event_code",
+            th.StringType,
+            description="Sent on each event as test_event_code, to see them in Snap's test events tool.",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description="No network: write the exact (hashed) request bodies to dry_run_path; emits no state.",
+        ),
+        th.Property(
+            "dry_run_path",
+            th.StringType,
+            default=DEFAULT_DRY_RUN_PATH,
+            description="Where dry_run writes request bodies, one per line.",
+        ),
+        th.Property(
+            "reject_path",
+            th.StringType,
+            default=DEFAULT_REJECT_PATH,
+            description="JSON-lines file of rejected records (reason codes, never personal data).",
+        ),
+        th.Property(
+            "report_path",
+            th.StringType,
+            default=DEFAULT_REPORT_PATH,
+            description="The JSON run report (counts only).",
+        ),
+        th.Property(
+            "data_processing_options",
+            th.ArrayType(th.StringType),
+            description="e.g. ['LDU'] for Limited Data Use; also mappable per row.",
+        ),
+        th.Property(
+            "data_processing_options_country",
+            th.IntegerType,
+            description="LDU country (1 = US); also mappable per row.",
+        ),
+        th.Property(
+            "data_processing_options_state",
+            th.IntegerType,
+            description="LDU state (e.g. 1000 = California); also mappable per row.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -316,7 +412,7 @@ class TargetSnapchatCAPI(Target):
             target.finish_run(exc)
             if isinstance(exc, DeliveryError | ConfigError):
                 # A clear one-line message (already free of tokens and personal data) instead of a traceback.
-                target.logger.error("%s", exc)  # noqa: TRY400
+                target.logger.error("%s", exc)
                 raise SystemExit(1) from None
             raise
         target.finish_run(None)

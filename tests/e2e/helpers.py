@@ -25,8 +25,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PIXEL = "11111111-2222-4333-8444-555555555555"
 TOKEN = "sandbox-token"
 HEADER = [
-    "Order ID", "Purchased At", "Email", "Phone", "First Name", "Last Name",
-    "Zip Code", "Country", "Amount", "Currency", "Status",
+    "Order ID",
+    "Purchased At",
+    "Email",
+    "Phone",
+    "First Name",
+    "Last Name",
+    "Zip Code",
+    "Country",
+    "Amount",
+    "Currency",
+    "Status",
 ]
 
 
@@ -105,8 +114,17 @@ class Row:
 
     def cells(self) -> list[str]:
         return [
-            self.order_id, self.purchased_at, self.email, self.phone, self.first_name, self.last_name,
-            self.zip_code, self.country, self.amount, self.currency, self.status,
+            self.order_id,
+            self.purchased_at,
+            self.email,
+            self.phone,
+            self.first_name,
+            self.last_name,
+            self.zip_code,
+            self.country,
+            self.amount,
+            self.currency,
+            self.status,
         ]
 
 
@@ -121,32 +139,156 @@ def messy_rows(now: datetime, prefix: str = "O") -> list[Row]:
     old = (now - 60 * day).strftime("%Y-%m-%dT%H:%M:%SZ")
     nfd_name = unicodedata.normalize("NFD", "Raphaël")
     return [
-        Row(f"{prefix}-1", iso_z, "  Alice.Smith@Example.COM ", "(415) 555-0100", "Alice", "Smith",
-            "94025-1234", "US", "142.52", "USD", "Sale", "ok"),
-        Row(f"{prefix}-2", spaced, "", "+44 7911 123456", nfd_name, "Dupré", "SW1A 1AA", "GB", "20", "GBP",
-            "Sale", "ok"),
-        Row(f"{prefix}-3", us_style, "bob@example.org", "0044 20 7946 0958", "Bob", "O'Neil", "", "", "15.00", "",
-            "sale", "ok"),
-        Row(f"{prefix}-4", epoch, "", "415.555.0199", "Carol", "Jones", "10001", "US", "7.5", "USD", "Refund", "ok"),
+        Row(
+            f"{prefix}-1",
+            iso_z,
+            "  Alice.Smith@Example.COM ",
+            "(415) 555-0100",
+            "Alice",
+            "Smith",
+            "94025-1234",
+            "US",
+            "142.52",
+            "USD",
+            "Sale",
+            "ok",
+        ),
+        Row(
+            f"{prefix}-2",
+            spaced,
+            "",
+            "+44 7911 123456",
+            nfd_name,
+            "Dupré",
+            "SW1A 1AA",
+            "GB",
+            "20",
+            "GBP",
+            "Sale",
+            "ok",
+        ),
+        Row(
+            f"{prefix}-3",
+            us_style,
+            "bob@example.org",
+            "0044 20 7946 0958",
+            "Bob",
+            "O'Neil",
+            "",
+            "",
+            "15.00",
+            "",
+            "sale",
+            "ok",
+        ),
+        Row(
+            f"{prefix}-4",
+            epoch,
+            "",
+            "415.555.0199",
+            "Carol",
+            "Jones",
+            "10001",
+            "US",
+            "7.5",
+            "USD",
+            "Refund",
+            "ok",
+        ),
         Row(f"{prefix}-5", offset, "dan@example.net", "", "Dan", "Lee", "", "", "99.99", "EUR", "Sale", "ok"),
-        Row(f"{prefix}-6", iso_z, "", "", "Eve", "Nomatch", "", "", "10", "USD", "Sale", "missing_match_keys"),
-        Row(f"{prefix}-7", "yesterday-ish", "frank@example.com", "", "Frank", "X", "", "", "10", "USD", "Sale",
-            "invalid_event_time"),
-        Row(f"{prefix}-8", old, "gina@example.com", "", "Gina", "Old", "", "", "10", "USD", "Sale", "stale_event"),
-        Row(f"{prefix}-9", iso_z, "hank@example.com", "", "Hank", "Lay", "", "", "10", "USD", "Layaway",
-            "unknown_event_name"),
-        Row(f"{prefix}-10", iso_z, "ivy@example.com", "", "Ivy", "Cur", "", "", "10", "XYZ", "Sale",
-            "invalid_currency"),
-        Row(f"{prefix}-11", iso_z, "jack@example.com", "", "Jack", "Blank", "", "", "", "USD", "Sale",
-            "missing_value"),
+        Row(
+            f"{prefix}-6", iso_z, "", "", "Eve", "Nomatch", "", "", "10", "USD", "Sale", "missing_match_keys"
+        ),
+        Row(
+            f"{prefix}-7",
+            "yesterday-ish",
+            "frank@example.com",
+            "",
+            "Frank",
+            "X",
+            "",
+            "",
+            "10",
+            "USD",
+            "Sale",
+            "invalid_event_time",
+        ),
+        Row(
+            f"{prefix}-8",
+            old,
+            "gina@example.com",
+            "",
+            "Gina",
+            "Old",
+            "",
+            "",
+            "10",
+            "USD",
+            "Sale",
+            "stale_event",
+        ),
+        Row(
+            f"{prefix}-9",
+            iso_z,
+            "hank@example.com",
+            "",
+            "Hank",
+            "Lay",
+            "",
+            "",
+            "10",
+            "USD",
+            "Layaway",
+            "unknown_event_name",
+        ),
+        Row(
+            f"{prefix}-10",
+            iso_z,
+            "ivy@example.com",
+            "",
+            "Ivy",
+            "Cur",
+            "",
+            "",
+            "10",
+            "XYZ",
+            "Sale",
+            "invalid_currency",
+        ),
+        Row(
+            f"{prefix}-11",
+            iso_z,
+            "jack@example.com",
+            "",
+            "Jack",
+            "Blank",
+            "",
+            "",
+            "",
+            "USD",
+            "Sale",
+            "missing_value",
+        ),
     ]
 
 
 def bulk_rows(now: datetime, count: int, prefix: str = "B") -> list[Row]:
     stamp = (now - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
-        Row(f"{prefix}-{n}", stamp, f"customer{n}@example.com", f"+1 415 555 {n % 10000:04d}", "Pat", "Doe",
-            "94107", "US", f"{n % 500 + 1}.00", "USD", "Sale", "ok")
+        Row(
+            f"{prefix}-{n}",
+            stamp,
+            f"customer{n}@example.com",
+            f"+1 415 555 {n % 10000:04d}",
+            "Pat",
+            "Doe",
+            "94107",
+            "US",
+            f"{n % 500 + 1}.00",
+            "USD",
+            "Sale",
+            "ok",
+        )
         for n in range(count)
     ]
 
@@ -187,7 +329,11 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def run_pipeline(
-    tap_config: Path, target_config_path: Path, *, state: Path | None = None, env: dict[str, str] | None = None
+    tap_config: Path,
+    target_config_path: Path,
+    *,
+    state: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
     """tap | target through a real OS pipe, as `meltano run` or a shell would."""
     tap_cmd = [str(BIN / "tap-offline-csv"), "--config", str(tap_config)]
@@ -216,9 +362,8 @@ def run_pipeline(
 def states_from(stdout: bytes) -> list[dict[str, Any]]:
     """The STATE values a target emitted, in order (the SDK writes the bare state object per line)."""
     states = []
-    for line in stdout.decode().splitlines():
-        line = line.strip()
-        if line:
-            message = json.loads(line)
+    for raw_line in stdout.decode().splitlines():
+        if raw_line.strip():
+            message = json.loads(raw_line)
             states.append(message.get("value", message) if message.get("type") == "STATE" else message)
     return states

@@ -28,28 +28,50 @@ from tests.e2e.helpers import (
 )
 
 RAW_PII = [
-    "Alice.Smith@Example.COM", "alice.smith@example.com", "(415) 555-0100", "4155550100", "+44 7911 123456",
-    "7911123456", "Raphaël", "Dupré", "bob@example.org", "7946 0958", "415.555.0199", "dan@example.net",
-    "frank@example.com", "gina@example.com", "hank@example.com", "ivy@example.com", "jack@example.com", "Nomatch",
+    "Alice.Smith@Example.COM",
+    "alice.smith@example.com",
+    "(415) 555-0100",
+    "4155550100",
+    "+44 7911 123456",
+    "7911123456",
+    "Raphaël",
+    "Dupré",
+    "bob@example.org",
+    "7946 0958",
+    "415.555.0199",
+    "dan@example.net",
+    "frank@example.com",
+    "gina@example.com",
+    "hank@example.com",
+    "ivy@example.com",
+    "jack@example.com",
+    "Nomatch",
 ]
 
 
 def _tap_config(tmp_path: Path, drops: Path, **extra: object) -> Path:
     return write_json(
         tmp_path / "tap.json",
-        {"files": [{"name": "offline_purchases", "path": str(drops / "*.csv"), "key_properties": ["Order ID"]}],
-         **extra},
+        {
+            "files": [
+                {"name": "offline_purchases", "path": str(drops / "*.csv"), "key_properties": ["Order ID"]}
+            ],
+            **extra,
+        },
     )
 
 
-def test_messy_file_every_valid_row_once_with_the_right_hashes(tmp_path: Path, sandbox_process: Sandbox) -> None:
+def test_messy_file_every_valid_row_once_with_the_right_hashes(
+    tmp_path: Path, sandbox_process: Sandbox
+) -> None:
     now = datetime.now(timezone.utc)
     rows = messy_rows(now)
     drops = tmp_path / "drops"
     csv_path = write_csv(drops / "purchases.csv", rows, extra_bad_line=True)
     out = tmp_path / "out"
     tap_result, target_result = run_pipeline(
-        _tap_config(tmp_path, drops), write_json(tmp_path / "target.json", target_config(sandbox_process.url, out))
+        _tap_config(tmp_path, drops),
+        write_json(tmp_path / "target.json", target_config(sandbox_process.url, out)),
     )
     assert tap_result.returncode == 0, tap_result.stderr.decode()[-3000:]
     assert target_result.returncode == 0, target_result.stderr.decode()[-3000:]
@@ -134,11 +156,14 @@ def test_privacy_at_debug_level_through_faults(tmp_path: Path, sandbox_process: 
     drops = tmp_path / "drops"
     write_csv(drops / "purchases.csv", rows)
     out = tmp_path / "out"
-    sandbox_process.post("/_sandbox/faults", [
-        {"status": 500, "times": 1},
-        {"status": 429, "retry_after": 1, "times": 1},
-        {"reject_event_id": "O-1", "with_index": True},
-    ])
+    sandbox_process.post(
+        "/_sandbox/faults",
+        [
+            {"status": 500, "times": 1},
+            {"status": 429, "retry_after": 1, "times": 1},
+            {"reject_event_id": "O-1", "with_index": True},
+        ],
+    )
     config = target_config(sandbox_process.url, out, max_retries=3)
     tap_result, target_result = run_pipeline(
         _tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config), env={"LOGLEVEL": "DEBUG"}
@@ -154,7 +179,9 @@ def test_privacy_at_debug_level_through_faults(tmp_path: Path, sandbox_process: 
     config_bad = target_config(sandbox_process.url, out, access_token=bad_token)
     (out / "report.json").unlink()
     tap_bad, target_bad = run_pipeline(
-        _tap_config(tmp_path, drops), write_json(tmp_path / "target_bad.json", config_bad), env={"LOGLEVEL": "DEBUG"}
+        _tap_config(tmp_path, drops),
+        write_json(tmp_path / "target_bad.json", config_bad),
+        env={"LOGLEVEL": "DEBUG"},
     )
     assert target_bad.returncode != 0
     failed = json.loads((out / "report.json").read_text())
@@ -189,12 +216,15 @@ def test_kill_the_target_mid_run_and_rerun_loses_nothing(tmp_path: Path, sandbox
     sandbox_process.post("/_sandbox/faults", [{"delay_seconds": 0.15, "times": 1000}])
 
     tap = subprocess.Popen(
-        [str(BIN / "tap-offline-csv"), "--config", str(tap_config)], stdout=subprocess.PIPE,
+        [str(BIN / "tap-offline-csv"), "--config", str(tap_config)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
     target = subprocess.Popen(
         [str(BIN / "target-snapchat-capi"), "--config", str(target_path)],
-        stdin=tap.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdin=tap.stdout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert tap.stdout is not None and target.stdout is not None
     tap.stdout.close()
@@ -215,7 +245,7 @@ def test_kill_the_target_mid_run_and_rerun_loses_nothing(tmp_path: Path, sandbox
 
     state = states_from(b"".join(emitted))[-1]
     state_path = write_json(tmp_path / "state.json", state)
-    tap_result, target_result = run_pipeline(tap_config, target_path, state=state_path)
+    _, target_result = run_pipeline(tap_config, target_path, state=state_path)
     assert target_result.returncode == 0, target_result.stderr.decode()[-3000:]
 
     report = json.loads((out / "report.json").read_text())
@@ -237,7 +267,9 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     write_csv(drops / "purchases.csv", rows)
     out = tmp_path / "out"
     config = target_config(sandbox_process.url, out, **{mode: True})
-    _, target_result = run_pipeline(_tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config))
+    _, target_result = run_pipeline(
+        _tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config)
+    )
     assert target_result.returncode == 0, target_result.stderr.decode()[-3000:]
     assert states_from(target_result.stdout) == []
     assert sandbox_process.events() == []
@@ -250,7 +282,11 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
         bodies = [json.loads(line) for line in (out / "dry_run.jsonl").read_text().splitlines()]
         sent = [event for body in bodies for event in body["data"]]
         assert len(sent) == valid
-        assert all(len(value[0]) == 64 for event in sent for key, value in event["user_data"].items()
-                   if isinstance(value, list))
+        assert all(
+            len(value[0]) == 64
+            for event in sent
+            for key, value in event["user_data"].items()
+            if isinstance(value, list)
+        )
     else:
         assert sandbox_process.stats()["requests"] >= 1

@@ -1,8 +1,8 @@
 """What the sandbox remembers: stored events, the deduplication keys, counters, request summaries and faults.
 
-One `SandboxState` per server, shared by its request threads; every method takes the lock. Memory stays bounded
-for benchmark runs of about a million events: full events are kept only up to `max_stored_events`, beyond that
-only counts and the deduplication keys.
+One `SandboxState` per server, shared by its request threads; every method takes the lock. Memory stays
+bounded for benchmark runs of about a million events: full events are kept only up to `max_stored_events`,
+beyond that only counts and the deduplication keys.
 """
 
 from __future__ import annotations
@@ -122,7 +122,9 @@ class SandboxState:
         max_stored_events: int = DEFAULT_MAX_STORED_EVENTS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.tokens: dict[str, frozenset[str]] = {token: frozenset(pixels) for token, pixels in tokens.items()}
+        self.tokens: dict[str, frozenset[str]] = {
+            token: frozenset(pixels) for token, pixels in tokens.items()
+        }
         self.max_stored_events = max_stored_events
         self.clock = clock
         self._lock = threading.Lock()
@@ -207,7 +209,7 @@ class SandboxState:
             )
 
     def record_events(self, pixel_id: str, events: list[dict[str, Any]]) -> tuple[int, int]:
-        """Store accepted events; returns (new, duplicates). Test events are counted apart, not deduplicated."""
+        """Store accepted events; returns (new, duplicates). Test events are counted apart, not deduped."""
         now = self.clock()
         new = duplicates = tests = 0
         with self._lock:

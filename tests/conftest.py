@@ -1,0 +1,39 @@
+"""Fixtures shared by every test suite.
+
+`sandbox`: a local Snapchat CAPI sandbox (`target_snapchat_capi.sandbox.SandboxServer`) already listening on
+127.0.0.1 (a free port), emptied before each test (events, dedup keys, faults, counters). One server serves
+the whole session, so the fixture costs microseconds per test. Use:
+
+    def test_something(sandbox):
+        url = sandbox.url                          # api_url for the target or the client
+        token, pixel = SANDBOX_TOKEN, SANDBOX_PIXEL_ID   # the pair it knows (= DEFAULT_TOKEN/_PIXEL_ID)
+        sandbox.control.add_faults({"status": 429, "retry_after": 1})   # SandboxControl, over HTTP
+        ... run things ...
+        assert len(sandbox.control.events()) == 3  # or sandbox.state.events() in-process
+
+Fault schema and endpoints: the docstring of `target_snapchat_capi/sandbox/server.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+
+SANDBOX_TOKEN = DEFAULT_TOKEN
+SANDBOX_PIXEL_ID = DEFAULT_PIXEL_ID
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """A started sandbox knowing `SANDBOX_TOKEN` (owning `SANDBOX_PIXEL_ID`), reset for this test."""
+    _sandbox_server.state.reset()
+    yield _sandbox_server
+    _sandbox_server.state.reset()
