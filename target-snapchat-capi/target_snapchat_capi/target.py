@@ -358,6 +358,7 @@ class TargetSnapchatCAPI(Target):
             msg = f"A RECORD message of stream '{stream_name}' has no record object; content not shown."
             raise InvalidInputLine(msg)
         sink = self._sinks_active[stream_name]
+        sink._singer_validate_message(record)  # key properties present: cheap, and the Singer contract
         sink.process_record(record, sink._get_context(record))
         sink.tally_record_read()
         if sink.is_full:
