@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -22,11 +23,13 @@ from fsspec.core import split_protocol
 
 logger = logging.getLogger("tap_offline_csv.storage")
 
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 GLOB_CHARS = frozenset("*?[")
 # Block size for remote reads: big enough for throughput, small enough that memory stays flat.
 REMOTE_BLOCK_SIZE = 8 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
+UNKNOWN_MTIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class SourceError(Exception):
@@ -92,6 +95,22 @@ class StorageSettings:
     sftp: dict[str, t.Any] = field(default_factory=dict)
     storage_options: dict[str, dict[str, t.Any]] = field(default_factory=dict)
 
+    def secret_values(self) -> list[str]:
+        """Every credential value in these settings (scrubbed from any library message we pass on)."""
+        values: list[str] = []
+        for group in (self.s3, self.sftp, *self.storage_options.values()):
+            for key, value in group.items():
+                if (
+                    isinstance(value, str)
+                    and value
+                    and any(
+                        word in key.lower()
+                        for word in ("secret", "password", "token", "key", "passphrase", "credential")
+                    )
+                ):
+                    values.append(value)
+        return values
+
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> StorageSettings:
         """Pick the storage settings out of the whole tap config."""
@@ -119,7 +138,6 @@ def _s3_options(settings: StorageSettings) -> dict[str, t.Any]:
         "client_kwargs": client_kwargs,
         # Fail fast on an unreachable endpoint instead of botocore's long default retry loop.
         "config_kwargs": {"connect_timeout": 10, "read_timeout": 60, "retries": {"max_attempts": 2}},
-        "retries": 2,
     }
     if s3.get("anon"):
         options["anon"] = True
@@ -140,24 +158,22 @@ def _sftp_known_hosts(sftp: t.Mapping[str, t.Any], source: str) -> t.Any:
     if sftp.get("host_key_check", True) is False:
         logger.warning(
             "SFTP host key checking is turned off for %s (sftp.host_key_check=false): the server's "
-            "identity is not verified. Set sftp.known_hosts_path or sftp.host_public_key instead.",
+            "identity is not verified. Set sftp.known_hosts_path or sftp.host_key instead.",
             redact_url(source),
         )
         return None
-    if sftp.get("host_public_key"):
+    if sftp.get("host_key"):
         try:
-            key = asyncssh.import_public_key(sftp["host_public_key"])
+            key = asyncssh.import_public_key(sftp["host_key"])
         except (asyncssh.KeyImportError, ValueError) as exc:
-            raise ConfigError(
-                "sftp.host_public_key is not an OpenSSH public key line (e.g. 'ssh-ed25519 AAAA...')"
-            ) from exc
+            raise ConfigError("sftp.host_key is not an OpenSSH public key line (e.g. 'ssh-ed25519 AAAA...')") from exc
         return ([key], [], [])
     path = os.path.expanduser(sftp.get("known_hosts_path") or "~/.ssh/known_hosts")
     if not os.path.isfile(path):
         raise SourceError(
             source,
             f"SFTP host key checking is on but the known_hosts file {path} does not exist; set "
-            "sftp.known_hosts_path or sftp.host_public_key (or, insecurely, sftp.host_key_check=false)",
+            "sftp.known_hosts_path or sftp.host_key (or, insecurely, sftp.host_key_check=false)",
         )
     return path
 
@@ -186,9 +202,7 @@ def _sftp_options(url: str, settings: StorageSettings) -> dict[str, t.Any]:
         try:
             key = asyncssh.import_private_key(sftp["private_key"], passphrase)
         except (asyncssh.KeyImportError, ValueError) as exc:
-            raise ConfigError(
-                "sftp.private_key could not be loaded (wrong format or passphrase)"
-            ) from exc
+            raise ConfigError("sftp.private_key could not be loaded (wrong format or passphrase)") from exc
         options["client_keys"] = [key]
     elif sftp.get("private_key_path"):
         options["client_keys"] = [os.path.expanduser(sftp["private_key_path"])]
@@ -233,31 +247,47 @@ def filesystem_for(url: str, settings: StorageSettings) -> tuple[fsspec.Abstract
     except (SourceError, ConfigError):
         raise
     except Exception as exc:
-        raise SourceError(url, describe_exception(exc)) from None
+        raise SourceError(url, describe_exception(exc, connecting=True, secrets=settings.secret_values())) from None
 
 
-def describe_exception(exc: BaseException) -> str:
-    """A short reason for ``exc`` that cannot leak a password (only its type and a safe message)."""
+def describe_exception(exc: BaseException, *, connecting: bool = False, secrets: t.Sequence[str] = ()) -> str:
+    """A short reason for ``exc`` that cannot leak a password (its type and a library message).
+
+    ``connecting`` says the error happened while logging in, where a permission error means the
+    server refused the credentials. URL user-info and the given ``secrets`` are scrubbed from the
+    library's message.
+    """
     name = type(exc).__name__
+    text = _URL_USERINFO.sub(r"\1", str(exc))
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    lowered = text.lower()
+    if "host key" in lowered:
+        return f"the server's host key is not trusted ({name}); check sftp.known_hosts_path/host_key"
     if isinstance(exc, TimeoutError | ConnectionRefusedError | ConnectionResetError):
         return f"server unreachable or not responding ({name})"
+    if isinstance(exc, PermissionError) or "auth" in lowered or "permission denied" in lowered or "login" in lowered:
+        return f"login refused ({name})" if connecting else f"access denied ({name})"
+    if isinstance(exc, FileNotFoundError):
+        return "not found"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{name}: {exc.strerror}"
-    if isinstance(exc, FileNotFoundError | PermissionError):
-        return name
-    text = str(exc)
-    lowered = text.lower()
-    if "auth" in lowered or "permission denied" in lowered or "login" in lowered:
-        return f"login refused ({name})"
-    if "host key" in lowered:
-        return f"the server's host key is not trusted ({name}); check sftp.known_hosts_path/host_public_key"
-    # Messages from the libraries do not carry credentials, but keep them short and single-line.
+    # Library messages do not carry credentials; keep them short and on one line.
     first_line = text.splitlines()[0][:300] if text else ""
     return f"{name}: {first_line}" if first_line else name
 
 
 def _info_modified(info: t.Mapping[str, t.Any]) -> dt.datetime | None:
-    for key in ("mtime", "LastModified", "last_modified", "modified", "updated", "modify", "created"):
+    for key in (
+        "mtime",
+        "LastModified",
+        "Last-Modified",
+        "last_modified",
+        "modified",
+        "updated",
+        "modify",
+        "created",
+    ):
         value = info.get(key)
         if value is None:
             continue
@@ -289,6 +319,20 @@ def _parse_time_text(text: str) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def _modified_or_unknown(fs: fsspec.AbstractFileSystem, path: str) -> dt.datetime:
+    """Ask the filesystem for the modified time; servers that cannot tell get the Unix epoch.
+
+    An unknown time still gives a stable fingerprint (size and ETag decide), but such files are
+    ignored by ``start_date`` and never held back by ``settle_seconds``.
+    """
+    try:
+        modified = fs.modified(path)
+    except Exception:  # NotImplementedError, or a server without the command
+        logger.debug("no modified time for %s; using the epoch", redact_url(str(path)))
+        return UNKNOWN_MTIME
+    return modified if modified.tzinfo else modified.replace(tzinfo=dt.timezone.utc)
+
+
 def _info_etag(info: t.Mapping[str, t.Any]) -> str | None:
     for key in ("ETag", "etag", "md5Hash", "md5_hash", "content_md5", "checksum", "crc32c"):
         value = info.get(key)
@@ -301,13 +345,14 @@ def _url_for(protocol: str, url: str, path: str) -> str:
     """Rebuild a full URL (without credentials) for a path returned by a listing."""
     if protocol in LOCAL_PROTOCOLS:
         return "file://" + path
-    if protocol in {"sftp", "ssh"}:
-        parts = urlsplit(url)
-        host = parts.netloc.rpartition("@")[2]
-        return f"{protocol}://{host}/{path.lstrip('/')}"
     if "://" in path:
         return redact_url(path)
-    return redact_url(f"{protocol}://{path.lstrip('/')}")
+    host = urlsplit(url).netloc.rpartition("@")[2]
+    stripped = path.lstrip("/")
+    if host and stripped != host and not stripped.startswith(host + "/"):
+        # Servers (sftp, ftp...) list paths without the host; bucket stores list "bucket/key".
+        return f"{protocol}://{host}/{stripped}"
+    return f"{protocol}://{stripped}"
 
 
 def _has_glob(path: str) -> bool:
@@ -328,29 +373,18 @@ def list_files(url: str, settings: StorageSettings) -> tuple[fsspec.AbstractFile
         else:
             info = fs.info(path)
             if info.get("type") == "directory":
-                found = {
-                    entry["name"]: entry
-                    for entry in fs.ls(path, detail=True)
-                    if entry.get("type") != "directory"
-                }
+                found = {entry["name"]: entry for entry in fs.ls(path, detail=True) if entry.get("type") != "directory"}
             else:
                 found = {path: info}
     except FileNotFoundError:
         found = {}
     except Exception as exc:
-        raise SourceError(url, describe_exception(exc)) from None
+        raise SourceError(url, describe_exception(exc, secrets=settings.secret_values())) from None
     files: list[RemoteFile] = []
     for name, info in found.items():
         if info.get("type") == "directory":
             continue
-        modified = _info_modified(info)
-        if modified is None:
-            try:
-                modified = fs.modified(name)
-            except Exception as exc:
-                raise SourceError(url, f"cannot read the modified time of {name}: {type(exc).__name__}") from None
-            if modified.tzinfo is None:
-                modified = modified.replace(tzinfo=dt.timezone.utc)
+        modified = _info_modified(info) or _modified_or_unknown(fs, name)
         files.append(
             RemoteFile(
                 url=_url_for(protocol, url, name),
@@ -370,7 +404,7 @@ def open_binary(fs: fsspec.AbstractFileSystem, remote: RemoteFile) -> t.BinaryIO
     """Open ``remote`` for streaming binary reads (never reads it whole)."""
     try:
         if isinstance(fs, fsspec.implementations.local.LocalFileSystem):
-            return open(remote.path, "rb", buffering=1024 * 1024)  # noqa: SIM115
+            return open(remote.path, "rb", buffering=1024 * 1024)
         return t.cast("t.BinaryIO", fs.open(remote.path, "rb", block_size=REMOTE_BLOCK_SIZE))
     except FileNotFoundError:
         raise SourceError(remote.url, "the file disappeared before it could be read") from None

@@ -1,0 +1,500 @@
+"""Reading one CSV file as a stream of typed rows.
+
+The file is streamed: bytes are decompressed and decoded incrementally (``io.TextIOWrapper`` over the
+decompressing binary stream, ``newline=""``) and parsed with :mod:`csv`, so memory stays flat
+whatever the file size. :class:`CSVFileReader` yields ``(line_number, row)`` pairs where
+``line_number`` is the physical line (1-based, counting skipped junk lines and the header) on which
+the row starts, and ``row`` maps the stream's column names to values typed per ``column_types``.
+
+Defined behaviour for bad input (every message names the file URL and the line, never row content):
+
+* empty file (no header): a WARNING, no rows; header-only file: no rows.
+* blank header names become ``column_<n>`` (n = 1-based position); duplicate names get a suffix
+  ``_2``, ``_3``...; both are logged at WARNING once per file.
+* a byte-order mark at the start of the file is dropped; CRLF, CR and LF line endings all work;
+  quoted fields may contain delimiters, quotes (doubled) and newlines.
+* bad rows - too many or too few fields, malformed quoting, an unterminated quote (reported at the line
+  where the quote opened; it swallows the rest of the file), a field longer than ``max_field_size``,
+  bytes that are not valid in the configured encoding, a value that does not parse as its
+  ``column_types`` type - are skipped and counted (``on_bad_row="skip"``, a WARNING each) or raise
+  :class:`BadRowError` (``on_bad_row="fail"``). Blank lines are ignored.
+* a file whose header differs from the stream's columns: file columns that the stream does not have
+  are dropped (WARNING naming the columns), stream columns missing from the file are null. A file that
+  shares no column with the stream, or lacks a key property column, raises :class:`CSVFormatError`.
+
+This module imports nothing from singer_sdk.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import gzip
+import io
+import logging
+import lzma
+import math
+import threading
+import typing as t
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tap_offline_csv.storage import ConfigError, SourceError
+
+logger = logging.getLogger("tap_offline_csv.reader")
+
+COLUMN_TYPES = ("string", "integer", "number", "boolean", "date-time", "date")
+COMPRESSIONS = ("infer", "none", "gzip", "bz2", "zip", "zstd", "xz")
+BAD_ROW_POLICIES = ("skip", "fail")
+DEFAULT_MAX_FIELD_SIZE = 10 * 1024 * 1024
+TEXT_CHUNK_SIZE = 256 * 1024
+
+_SUFFIX_COMPRESSION = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".bz2": "bz2",
+    ".zip": "zip",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+    ".xz": "xz",
+}
+_TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_FALSE = frozenset({"false", "f", "no", "n", "0"})
+
+
+class BadRowError(Exception):
+    """A row cannot be read; raised under ``on_bad_row: fail``. Names file and line, not content."""
+
+    def __init__(self, url: str, line: int, reason: str) -> None:
+        self.url = url
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{url} line {line}: {reason}")
+
+
+class CSVFormatError(SourceError):
+    """The file as a whole cannot be read as the stream's CSV (bad header, archive, encoding...)."""
+
+
+# Decoding errors are counted by a codec error handler (it runs when a chunk is decoded, ahead of
+# the CSV parser), and the bad bytes are kept as lone surrogates (like 'surrogateescape'), which
+# valid text can never contain. The row loop only compares one integer per row; rows are scanned for
+# surrogates only while some decoding error has not been attributed to a row yet. The counter is
+# per thread (decoding happens in the thread that reads), so readers in different threads never mix.
+_thread_state = threading.local()
+
+
+def _error_counter() -> list[int]:
+    counter: list[int] | None = getattr(_thread_state, "decode_errors", None)
+    if counter is None:
+        counter = [0]
+        _thread_state.decode_errors = counter
+    return counter
+
+
+def _count_and_escape(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    _error_counter()[0] += len(bad)
+    return "".join(chr(0xDC00 + b) for b in bad), exc.end
+
+
+codecs.register_error("tap_offline_csv_count", _count_and_escape)
+
+
+def _count_surrogates(row: t.Sequence[str]) -> int:
+    return sum(1 for value in row for ch in value if "\udc80" <= ch <= "\udcff")
+
+
+def _to_integer(value: str) -> int:
+    return int(value)
+
+
+def _to_number(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    return number
+
+
+def _to_boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("not a boolean")
+
+
+def _to_datetime(value: str) -> str:
+    return dt.datetime.fromisoformat(value.strip()).isoformat()
+
+
+def _to_date(value: str) -> str:
+    return dt.date.fromisoformat(value.strip()).isoformat()
+
+
+CONVERTERS: dict[str, t.Callable[[str], t.Any]] = {
+    "integer": _to_integer,
+    "number": _to_number,
+    "boolean": _to_boolean,
+    "date-time": _to_datetime,
+    "date": _to_date,
+}
+
+
+def replication_sort_key(column_type: str) -> t.Callable[[t.Any], t.Any]:
+    """A function making typed values of ``column_type`` comparable (date-times compared in UTC)."""
+    if column_type == "date-time":
+
+        def as_utc(value: str) -> dt.datetime:
+            parsed = dt.datetime.fromisoformat(value)
+            return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed
+
+        return as_utc
+    return lambda value: value
+
+
+@dataclass(frozen=True)
+class CSVFormat:
+    """How the files of one stream are written (the per-stream settings)."""
+
+    delimiter: str = ","
+    quotechar: str = '"'
+    encoding: str = "utf-8"
+    compression: str = "infer"
+    skip_rows: int = 0
+    column_types: t.Mapping[str, str] = field(default_factory=dict)
+    on_bad_row: str = "skip"
+    key_properties: tuple[str, ...] = ()
+    max_field_size: int = DEFAULT_MAX_FIELD_SIZE
+
+    def __post_init__(self) -> None:
+        """Validate the settings once, with messages naming the setting."""
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(self.delimiter, self.delimiter)
+        object.__setattr__(self, "delimiter", delimiter)
+        if len(delimiter) != 1:
+            raise ConfigError(f"delimiter must be one character, got {len(delimiter)} characters")
+        if len(self.quotechar) != 1:
+            raise ConfigError("quotechar must be one character")
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ConfigError(f"encoding {self.encoding!r} is not a known text encoding") from None
+        if self.compression not in COMPRESSIONS:
+            raise ConfigError(f"compression must be one of {', '.join(COMPRESSIONS)}")
+        if self.on_bad_row not in BAD_ROW_POLICIES:
+            raise ConfigError("on_bad_row must be 'skip' or 'fail'")
+        if self.skip_rows < 0:
+            raise ConfigError("skip_rows must be 0 or more")
+        for column, column_type in self.column_types.items():
+            if column_type not in COLUMN_TYPES:
+                raise ConfigError(
+                    f"column_types.{column} must be one of {', '.join(COLUMN_TYPES)}, got {column_type!r}"
+                )
+
+
+def compression_for(url: str, compression: str) -> str:
+    """The compression to use for ``url`` ('none' when nothing applies)."""
+    if compression != "infer":
+        return compression
+    lowered = url.lower()
+    for suffix, name in _SUFFIX_COMPRESSION.items():
+        if lowered.endswith(suffix):
+            return name
+    return "none"
+
+
+def _decompressed(binary: t.BinaryIO, url: str, compression: str) -> t.BinaryIO:
+    if compression == "none":
+        return binary
+    if compression == "gzip":
+        return t.cast("t.BinaryIO", gzip.GzipFile(fileobj=binary, mode="rb"))
+    if compression == "bz2":
+        return t.cast("t.BinaryIO", bz2.BZ2File(binary, mode="rb"))
+    if compression == "xz":
+        return t.cast("t.BinaryIO", lzma.LZMAFile(binary, mode="rb"))
+    if compression == "zstd":
+        import zstandard  # noqa: PLC0415
+
+        return t.cast("t.BinaryIO", zstandard.ZstdDecompressor().stream_reader(binary, closefd=True))
+    # zip: exactly one file member, streamed from the archive.
+    try:
+        archive = zipfile.ZipFile(binary)
+    except zipfile.BadZipFile:
+        raise CSVFormatError(url, "not a valid zip archive") from None
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) != 1:
+        raise CSVFormatError(url, f"the zip archive holds {len(members)} files; exactly one CSV file is expected")
+    return t.cast("t.BinaryIO", archive.open(members[0]))
+
+
+def normalise_header(raw: t.Sequence[str], url: str) -> list[str]:
+    """Clean header names: strip, blank -> ``column_<n>``, duplicates -> ``<name>_2``... (logged)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    renamed: list[str] = []
+    for position, raw_name in enumerate(raw, start=1):
+        name = raw_name.strip()
+        if not name:
+            name = f"column_{position}"
+            renamed.append(f"blank column {position} -> {name}")
+        if name in seen:
+            suffix = 2
+            while f"{name}_{suffix}" in seen:
+                suffix += 1
+            renamed.append(f"duplicate {name!r} (column {position}) -> {name}_{suffix}")
+            name = f"{name}_{suffix}"
+        seen.add(name)
+        names.append(name)
+    if renamed:
+        logger.warning("%s line 1 of the header: renamed %s", url, "; ".join(renamed))
+    return names
+
+
+@dataclass
+class ReadStats:
+    """What happened to the rows of one file."""
+
+    rows: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    blank_lines: int = 0
+
+    def summary(self) -> str:
+        """One line for the per-file INFO log."""
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(self.skipped.items()))
+        skipped = sum(self.skipped.values())
+        return f"{self.rows} rows read, {skipped} bad rows skipped" + (f" ({reasons})" if reasons else "")
+
+
+class CSVFileReader:
+    """Reads one CSV file as ``(line_number, row)`` pairs; see the module docstring for bad input.
+
+    Args:
+        binary: the file's raw (possibly compressed) byte stream; closed by :meth:`close`.
+        url: the file URL without credentials, used in every message.
+        fmt: the stream's CSV settings.
+        columns: the stream's columns (schema order); None means "the file's own header".
+        resume_after_line: rows starting at or before this line are passed over without conversion
+            (resuming a file that was partly sent).
+    """
+
+    def __init__(
+        self,
+        binary: t.BinaryIO,
+        url: str,
+        fmt: CSVFormat,
+        columns: t.Sequence[str] | None = None,
+        resume_after_line: int = 0,
+    ) -> None:
+        self.url = url
+        self.fmt = fmt
+        self.stats = ReadStats()
+        self.resume_after_line = resume_after_line
+        self._binary = binary
+        self._stream = _decompressed(binary, url, compression_for(url, fmt.compression))
+        self._text = io.TextIOWrapper(
+            t.cast("t.IO[bytes]", self._stream),
+            encoding=fmt.encoding,
+            errors="tap_offline_csv_count",
+            newline="",
+        )
+        self._text._CHUNK_SIZE = TEXT_CHUNK_SIZE  # type: ignore[attr-defined]  # bigger reads, fewer calls
+        csv.field_size_limit(fmt.max_field_size)
+        self._errors = _error_counter()
+        self._errors_seen = self._errors[0]
+        self.header = self._read_header()
+        self.columns: list[str] = list(columns) if columns is not None else list(self.header)
+        self._plan_columns()
+
+    # -- setup -----------------------------------------------------------------------------------
+
+    def _read_header(self) -> list[str]:
+        try:
+            for _ in range(self.fmt.skip_rows):
+                if not self._text.readline():
+                    break
+            self._csv = csv.reader(
+                self._text,
+                delimiter=self.fmt.delimiter,
+                quotechar=self.fmt.quotechar,
+                doublequote=True,
+                strict=True,
+            )
+            raw = next(self._csv, None)
+        except csv.Error as exc:
+            raise CSVFormatError(
+                self.url, f"line {self.fmt.skip_rows + 1}: the header cannot be parsed ({exc})"
+            ) from None
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise CSVFormatError(self.url, f"cannot be decompressed or read ({type(exc).__name__})") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("zstandard"):
+                raise CSVFormatError(self.url, f"cannot be decompressed ({type(exc).__name__})") from None
+            raise
+        if raw is None or not any(name.strip() for name in raw):
+            self.empty = raw is None
+            return []
+        self.empty = False
+        if raw[0].startswith("\ufeff"):
+            raw[0] = raw[0][1:]
+        if self._errors[0] != self._errors_seen and _count_surrogates(raw):
+            raise CSVFormatError(
+                self.url,
+                f"line {self.fmt.skip_rows + 1}: the header has bytes that are not valid "
+                f"{self.fmt.encoding}; check the encoding setting",
+            )
+        return normalise_header(raw, self.url)
+
+    def _plan_columns(self) -> None:
+        """Work out, once per file, how a parsed row becomes a record of the stream's columns."""
+        header, columns = self.header, self.columns
+        self._same_layout = header == columns
+        wanted = set(columns)
+        present = [name for name in header if name in wanted]
+        if header and not present:
+            raise CSVFormatError(self.url, "the header shares no column with the stream's columns")
+        missing_keys = [key for key in self.fmt.key_properties if header and key not in header]
+        if missing_keys:
+            raise CSVFormatError(self.url, f"the header lacks the key column(s) {', '.join(missing_keys)}")
+        if header and not self._same_layout:
+            extra = [name for name in header if name not in wanted]
+            missing = [name for name in columns if name not in set(header)]
+            logger.warning(
+                "%s: header differs from the stream's columns; dropped file column(s) [%s], "
+                "null for missing column(s) [%s]",
+                self.url,
+                ", ".join(extra),
+                ", ".join(missing),
+            )
+        self._picks = [(name, header.index(name)) for name in columns if name in set(header)]
+        self._missing = [name for name in columns if name not in set(header)]
+        self._typed = [
+            (name, CONVERTERS[self.fmt.column_types[name]])
+            for name in columns
+            if self.fmt.column_types.get(name, "string") != "string" and name in set(header)
+        ]
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _bad(self, line: int, reason: str, key: str) -> None:
+        if self.fmt.on_bad_row == "fail":
+            raise BadRowError(self.url, line, reason)
+        self.stats.skipped[key] += 1
+        logger.warning("%s line %d: %s; row skipped", self.url, line, reason)
+
+    def rows(self) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+        """Yield ``(line_number, row)`` for every good row; see the class docstring."""
+        if not self.header:
+            if self.empty:
+                logger.warning("%s: the file is empty (no header line); no rows", self.url)
+            return
+        reader = self._csv
+        width = len(self.header)
+        offset = self.fmt.skip_rows
+        header_names = self.header
+        same_layout = self._same_layout
+        picks = self._picks
+        missing = self._missing
+        typed = self._typed
+        resume_after = self.resume_after_line
+        errors = self._errors
+        stats = self.stats
+        previous_end = reader.line_num
+        while True:
+            try:
+                for row in reader:
+                    line = previous_end + 1 + offset
+                    previous_end = reader.line_num
+                    if line <= resume_after:
+                        if errors[0] != self._errors_seen:
+                            self._has_bad_bytes(row)  # attribute decode errors of rows passed over
+                        continue
+                    if len(row) != width:
+                        if not row:
+                            stats.blank_lines += 1
+                            continue
+                        if errors[0] != self._errors_seen and self._has_bad_bytes(row):
+                            self._bad(line, f"bytes not valid in {self.fmt.encoding}", "bad bytes")
+                            continue
+                        reason = "too many fields" if len(row) > width else "too few fields"
+                        self._bad(line, f"{reason} ({len(row)} instead of {width})", reason)
+                        continue
+                    if errors[0] != self._errors_seen and self._has_bad_bytes(row):
+                        self._bad(line, f"bytes not valid in {self.fmt.encoding}", "bad bytes")
+                        continue
+                    if same_layout:
+                        record: dict[str, t.Any] = dict(zip(header_names, row, strict=False))
+                    else:
+                        record = {name: row[index] for name, index in picks}
+                        for name in missing:
+                            record[name] = None
+                    if typed:
+                        column = ""
+                        try:
+                            for column, convert in typed:
+                                value = record[column]
+                                record[column] = convert(value) if value else None
+                        except (ValueError, TypeError, OverflowError):
+                            kind = self.fmt.column_types[column]
+                            self._bad(line, f"column {column!r}: not a valid {kind}", f"invalid {kind}")
+                            continue
+                    stats.rows += 1
+                    yield line, record
+                return
+            except csv.Error as exc:
+                line = previous_end + 1 + offset
+                previous_end = reader.line_num
+                message = str(exc)
+                if "unexpected end of data" in message:
+                    reason = "unterminated quote: the quoted field opened on this line never closes"
+                    key = "unterminated quote"
+                elif "field larger than field limit" in message:
+                    reason = f"a field is longer than {self.fmt.max_field_size} characters"
+                    key = "field too long"
+                else:
+                    reason = f"malformed quoting ({message})"
+                    key = "malformed quoting"
+                if line > resume_after:
+                    self._bad(line, reason, key)
+            except UnicodeError:
+                raise CSVFormatError(self.url, f"cannot be decoded as {self.fmt.encoding}") from None
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise CSVFormatError(
+                    self.url,
+                    f"cannot be decompressed or read after line {previous_end + offset} ({type(exc).__name__})",
+                ) from None
+
+    def _has_bad_bytes(self, row: t.Sequence[str]) -> bool:
+        found = _count_surrogates(row)
+        if found:
+            self._errors_seen += found
+            # Errors from text decoded ahead but belonging to later rows stay pending.
+            self._errors_seen = min(self._errors_seen, self._errors[0])
+            return True
+        return False
+
+    def close(self) -> None:
+        """Close the text, decompression and raw streams."""
+        for stream in (self._text, self._stream, self._binary):
+            with contextlib.suppress(Exception):  # closing is best effort
+                stream.close()
+
+    def __enter__(self) -> CSVFileReader:
+        """Use as a context manager that closes the streams."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the streams."""
+        self.close()
+
+
+def read_header(binary: t.BinaryIO, url: str, fmt: CSVFormat) -> list[str]:
+    """The normalised header of a file (for discovery); ``[]`` for an empty file."""
+    with CSVFileReader(binary, url, fmt) as reader:
+        return reader.header

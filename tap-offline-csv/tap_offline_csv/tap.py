@@ -1,0 +1,278 @@
+"""tap-offline-csv: settings schema and stream discovery (thin; the work is in the plain modules)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_offline_csv.reader import (
+    BAD_ROW_POLICIES,
+    COLUMN_TYPES,
+    COMPRESSIONS,
+    CSVFormat,
+    read_header,
+)
+from tap_offline_csv.storage import ConfigError, SourceError, StorageSettings, list_files, open_binary
+from tap_offline_csv.streams import METADATA_COLUMNS, CSVFileStream, StreamDefinition
+from tap_offline_csv.writer import BufferedMsgspecWriter
+
+DEFAULT_STREAM_NAME = "offline_conversions"
+
+_PATH_TYPE = th.CustomType(
+    {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}},
+        ],
+        "description": "A path, glob or URL, or a list of them.",
+    }
+)
+
+
+def _csv_format_properties() -> list[th.Property]:
+    """Per-stream CSV settings; also accepted at the top level as defaults for every stream."""
+    return [
+        th.Property("delimiter", th.StringType, description="Field delimiter: ',' (default), '\\t', ';', '|'."),
+        th.Property("quotechar", th.StringType, description="Quote character (default '\"')."),
+        th.Property(
+            "encoding",
+            th.StringType,
+            description="Text encoding (default utf-8; a byte-order mark is dropped).",
+        ),
+        th.Property(
+            "compression",
+            th.StringType,
+            allowed_values=list(COMPRESSIONS),
+            description="'infer' (default: from .gz .bz2 .zip .zst .xz) or an explicit codec, or 'none'.",
+        ),
+        th.Property("skip_rows", th.IntegerType, description="Junk lines before the header (default 0)."),
+        th.Property(
+            "column_types",
+            th.ObjectType(additional_properties=th.StringType(allowed_values=list(COLUMN_TYPES))),
+            description="{column: string|integer|number|boolean|date-time|date}; other columns are strings.",
+        ),
+    ]
+
+
+class TapOfflineCSV(Tap):
+    """Incremental extraction of offline-conversion CSV files from local disk, S3, SFTP and fsspec."""
+
+    name = "tap-offline-csv"
+    message_writer_class = BufferedMsgspecWriter
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "files",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("name", th.StringType, required=True, description="Stream name."),
+                    th.Property("path", _PATH_TYPE, required=True),
+                    th.Property("key_properties", th.ArrayType(th.StringType)),
+                    th.Property(
+                        "replication_key",
+                        th.StringType,
+                        description="Column; rows at or below the stream's bookmark are skipped.",
+                    ),
+                    *_csv_format_properties(),
+                )
+            ),
+            description="Stream definitions. Use this or the `path`/`stream_name` shorthand.",
+        ),
+        th.Property("path", _PATH_TYPE, description="Shorthand for a single stream: its path, glob or URL."),
+        th.Property(
+            "stream_name",
+            th.StringType,
+            default=DEFAULT_STREAM_NAME,
+            description="Stream name for the `path` shorthand.",
+        ),
+        th.Property("key_properties", th.ArrayType(th.StringType), description="Key columns (shorthand)."),
+        th.Property("replication_key", th.StringType, description="Replication key column (shorthand)."),
+        *_csv_format_properties(),
+        th.Property("start_date", th.DateTimeType, description="Files last modified before it are ignored."),
+        th.Property(
+            "s3",
+            th.ObjectType(
+                th.Property("endpoint_url", th.StringType, description="For S3-compatible stores (MinIO...)."),
+                th.Property("aws_access_key_id", th.StringType),
+                th.Property("aws_secret_access_key", th.StringType, secret=True),
+                th.Property("aws_session_token", th.StringType, secret=True),
+                th.Property("region_name", th.StringType),
+                th.Property("anon", th.BooleanType, description="Anonymous access to a public bucket."),
+            ),
+            description="S3 settings; without keys the standard AWS credential chain applies.",
+        ),
+        th.Property(
+            "sftp",
+            th.ObjectType(
+                th.Property("username", th.StringType),
+                th.Property("password", th.StringType, secret=True),
+                th.Property("private_key", th.StringType, secret=True, description="PEM/OpenSSH private key text."),
+                th.Property("private_key_path", th.StringType),
+                th.Property("private_key_passphrase", th.StringType, secret=True),
+                th.Property("port", th.IntegerType, description="Default 22 (a port in the URL wins)."),
+                th.Property("known_hosts_path", th.StringType, description="Default ~/.ssh/known_hosts."),
+                th.Property(
+                    "host_key",
+                    th.StringType,
+                    description="Pinned server key, one OpenSSH line ('ssh-ed25519 AAAA...').",
+                ),
+                th.Property(
+                    "host_key_check",
+                    th.BooleanType,
+                    default=True,
+                    description="Verify the server's host key (turning it off logs a warning).",
+                ),
+                th.Property("connect_timeout", th.NumberType, description="Seconds (default 30)."),
+            ),
+        ),
+        th.Property(
+            "storage_options",
+            th.ObjectType(additional_properties=th.ObjectType()),
+            description="{protocol: {...}} handed to fsspec (ftp, gs, az, https...).",
+        ),
+        th.Property(
+            "on_bad_row",
+            th.StringType,
+            default="skip",
+            allowed_values=list(BAD_ROW_POLICIES),
+            description="skip: count and report by file and line; fail: stop the run.",
+        ),
+        th.Property(
+            "add_metadata_columns",
+            th.BooleanType,
+            default=True,
+            description="Add _sdc_source_file, _sdc_source_lineno, _sdc_source_modified_at.",
+        ),
+        th.Property(
+            "state_every_rows",
+            th.IntegerType,
+            default=10000,
+            description="Emit STATE every N records (and after each file).",
+        ),
+        th.Property(
+            "settle_seconds",
+            th.NumberType,
+            default=0,
+            description="Files modified more recently are left for the next run (half-uploaded drops).",
+        ),
+    ).to_dict()
+
+    # -- settings -> stream definitions ----------------------------------------------------------
+
+    def stream_definitions(self) -> list[StreamDefinition]:
+        """Validate the ``files`` / ``path`` settings into stream definitions."""
+        config = self.config
+        entries: list[dict[str, t.Any]] = [dict(entry) for entry in config.get("files") or []]
+        if config.get("path"):
+            if entries:
+                raise ConfigError("Set either `files` or the `path` shorthand, not both.")
+            entries = [
+                {
+                    "name": config.get("stream_name") or DEFAULT_STREAM_NAME,
+                    "path": config["path"],
+                    "key_properties": config.get("key_properties") or [],
+                    "replication_key": config.get("replication_key"),
+                }
+            ]
+        if not entries:
+            raise ConfigError("No files to read: set `files` (a list of streams) or `path`.")
+        definitions: list[StreamDefinition] = []
+        names: set[str] = set()
+        for entry in entries:
+            name = entry["name"]
+            if name in names:
+                raise ConfigError(f"Two streams are named {name!r} in `files`.")
+            names.add(name)
+            paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
+            if not paths:
+                raise ConfigError(f"Stream {name!r}: `path` is empty.")
+
+            def setting(key: str, default: t.Any, entry: dict[str, t.Any] = entry) -> t.Any:
+                value = entry.get(key)
+                return config.get(key, default) if value is None else value
+
+            fmt = CSVFormat(
+                delimiter=setting("delimiter", ","),
+                quotechar=setting("quotechar", '"'),
+                encoding=setting("encoding", "utf-8"),
+                compression=setting("compression", "infer"),
+                skip_rows=int(setting("skip_rows", 0)),
+                column_types=dict(setting("column_types", {})),
+                on_bad_row=config.get("on_bad_row") or "skip",
+                key_properties=tuple(entry.get("key_properties") or ()),
+            )
+            definitions.append(
+                StreamDefinition(
+                    name=name,
+                    paths=list(paths),
+                    fmt=fmt,
+                    key_properties=fmt.key_properties,
+                    replication_key=entry.get("replication_key") or None,
+                )
+            )
+        return definitions
+
+    # -- discovery -------------------------------------------------------------------------------
+
+    def build_schema(self, definition: StreamDefinition) -> dict[str, t.Any]:
+        """Schema from the header of the stream's first file + column_types + metadata columns."""
+        settings = StorageSettings.from_config(self.config)
+        definition.listings = [list_files(path, settings) for path in definition.paths]
+        header: list[str] = []
+        candidates = sorted(
+            ((fs, remote) for fs, found in definition.listings for remote in found),
+            key=lambda pair: pair[1].sort_key(),
+        )
+        for fs, remote in candidates:
+            header = read_header(open_binary(fs, remote), remote.url, definition.fmt)
+            if header:
+                break
+        if not header:
+            raise SourceError(
+                ", ".join(definition.paths),
+                f"stream {definition.name!r}: every matching file is empty (no header)",
+            )
+        column_types = definition.fmt.column_types
+        unknown = [name for name in column_types if name not in header]
+        if unknown:
+            self.logger.warning(
+                "Stream %s: column_types names column(s) not in the header: %s",
+                definition.name,
+                ", ".join(unknown),
+            )
+        for key in (
+            *definition.key_properties,
+            *([definition.replication_key] if definition.replication_key else []),
+        ):
+            if key not in header:
+                raise ConfigError(
+                    f"Stream {definition.name!r}: key or replication column {key!r} is not in the header of "
+                    f"{candidates[0][1].url}"
+                )
+        properties: dict[str, t.Any] = {}
+        for name in header:
+            properties[name] = _json_type(column_types.get(name, "string"))
+        if self.config.get("add_metadata_columns", True):
+            properties[METADATA_COLUMNS[0]] = {"type": ["string"]}
+            properties[METADATA_COLUMNS[1]] = {"type": ["integer"]}
+            properties[METADATA_COLUMNS[2]] = {"type": ["string"], "format": "date-time"}
+        return {"type": "object", "properties": properties}
+
+    def discover_streams(self) -> list[CSVFileStream]:
+        """One stream per definition, its schema read from its first file."""
+        return [
+            CSVFileStream(tap=self, definition=definition, schema=self.build_schema(definition))
+            for definition in self.stream_definitions()
+        ]
+
+
+def _json_type(column_type: str) -> dict[str, t.Any]:
+    if column_type in {"date-time", "date"}:
+        return {"type": ["string", "null"], "format": column_type}
+    return {"type": [column_type, "null"]}
+
+
+if __name__ == "__main__":
+    TapOfflineCSV.cli()
