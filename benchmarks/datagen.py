@@ -1,18 +1,21 @@
-"""Realistic, messy offline-purchase rows: the one generator behind `make demo`'s sample file and the benchmark.
+"""Realistic, messy offline-purchase rows: the one generator behind the demo's sample file and the benchmark.
 
-Standard library only. Every value is synthetic: names come from small built-in lists, emails use the reserved
-`example.*` domains and US phones the 555-01xx range set aside for fiction, so nothing here belongs to a real person.
+Standard library only. Every value is synthetic: names come from small built-in lists, emails use the
+reserved `example.*` domains and US phones the 555-01xx range set aside for fiction, so nothing here
+belongs to a real person.
 
-Rows look like a store system's export: mixed-case and space-padded emails, US phones written five ways, international
-numbers with `+` or `00`, French and British national numbers next to their country, accented names (some in
-Unicode NFD), five date formats, a few blank currencies, mostly `Sale` and sometimes `Refund`.
+Rows look like a store system's export: mixed-case and space-padded emails, US phones written six ways,
+international numbers with `+` or `00`, French and British national numbers next to their country,
+accented names (some in Unicode NFD), five date formats, a few blank currencies, mostly `Sale` and
+sometimes `Refund`.
 
-Determinism: the same seed and the same UTC day give the same rows. Purchase times are drawn from the 30 days before
-midnight (UTC) of `now`'s day, so they are always in the past and inside Snap's 37-day window on the day the file is
-made; that is why the demo file is generated at demo time instead of being committed with fixed dates.
+Determinism: the same seed and the same UTC day give the same rows. Purchase times are drawn from the 30
+days before midnight (UTC) of `now`'s day, so they are always in the past and inside Snap's 37-day window
+on the day the file is made; that is why the demo file is generated at demo time instead of being
+committed with fixed dates.
 
-Defects (`bad_fraction` of the rows, spread deterministically; each kind is used in turn so every kind appears in a
-file of a few hundred rows) and what the pipeline is expected to do with them:
+Defects (`bad_fraction` of the rows, spread deterministically; each kind is used in turn so every kind
+appears in a file of a few hundred rows) and what the pipeline is expected to do with them:
 
 =================  ====================================================  ==================================
 defect             what the row has                                       expected outcome
@@ -109,7 +112,8 @@ FIRST_NAMES: Final[tuple[str, ...]] = (
 LAST_NAMES: Final[tuple[str, ...]] = (
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor", "Clark",
     "García", "Müller", "O'Brien", "Nguyen", "Dubois", "Lefèvre", "Brontë", "Martínez", "Núñez", "Schäfer",
-    "Van der Berg", "Østergaard", "Patel", "Kim", "Rossi", "Kowalski", "Da Silva", "Lemaître", "Çelik", "Moreau",
+    "Van der Berg", "Østergaard", "Patel", "Kim", "Rossi", "Kowalski", "Da Silva", "Lemaître", "Çelik",
+    "Moreau",
 )  # fmt: skip
 EMAIL_DOMAINS: Final[tuple[str, ...]] = (
     "example.com", "example.net", "example.org", "mail.example.com", "shop.example", "inbox.example",
@@ -145,12 +149,14 @@ GB_COUNTRY_SPELLINGS: Final = ("GB", "GB", "United Kingdom")
 FR_COUNTRY_SPELLINGS: Final = ("FR", "FR", "France")
 UNPARSABLE_DATES: Final = ("not recorded", "13/45/2026 25:61", "yesterday", "2026-02-30T99:00:00")
 #: Letters that Unicode does not decompose into an ASCII base letter, spelled as people type them in emails.
-ASCII_SPELLINGS: Final = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L"})
+ASCII_SPELLINGS: Final = str.maketrans(
+    {"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L"}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class SampleRow:
-    """One CSV row (a list of fields; the extra_field defect has one more than HEADER) and its defect, if any."""
+    """One CSV row (its fields; an extra_field row has one more than HEADER) and its defect, if any."""
 
     fields: list[str]
     defect: str | None
@@ -218,8 +224,8 @@ def write_csv(
 def write_big_csv(path: Path, target_bytes: int, *, seed: int = 7, now: datetime | None = None) -> int:
     """Write a valid-rows file of about `target_bytes`; returns the number of data rows.
 
-    Generating millions of distinct rows is slow, so a block of rows is rendered once and written again and again
-    with fresh order ids: the file's size is what matters for a memory test, not the variety of its rows.
+    Generating millions of distinct rows is slow, so a block of rows is rendered once and written again
+    and again with fresh order ids: a memory test needs the file's size, not the variety of its rows.
     """
     block_rows = 20_000
     order_column = HEADER.index("Order ID")
@@ -262,7 +268,7 @@ class _LineBuffer:
 
 
 class _RowMaker:
-    """Draws one row at a time from a seeded Random; all randomness goes through `self.rng`, in a fixed order."""
+    """Draws one row at a time from a seeded Random; all randomness goes through `self.rng` in fixed order."""
 
     def __init__(self, rng: random.Random, anchor: datetime, seed: int) -> None:
         self.rng = rng

@@ -2,8 +2,9 @@
 
     python scripts/make_sample_data.py --out data/drops --rows 300 [--seed 7]
 
-The rows come from benchmarks/datagen.py (the one generator; the benchmark uses it too). Purchase times fall in the
-30 days before today (UTC), so the file is made at demo time; the same seed on the same day gives the same file.
+The rows come from benchmarks/datagen.py (the one generator; the benchmark uses it too). Purchase times
+fall in the 30 days before today (UTC), so the file is made at demo time; the same seed on the same day
+gives the same file.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from datagen import sample_file_name, write_csv  # noqa: E402
+from datagen import sample_file_name, write_csv
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("data/drops"), help="folder to write into")
     parser.add_argument("--rows", type=int, default=300, help="number of data rows (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument(
-        "--bad-fraction", type=float, default=0.03, help="share of rows with a defect on purpose (default 0.03)"
+        "--bad-fraction",
+        type=float,
+        default=0.03,
+        help="share of rows with a defect on purpose (default 0.03)",
     )
     parser.add_argument(
         "--now",

@@ -27,6 +27,8 @@ class RunReport:
     match_keys: Counter[str] = field(default_factory=Counter)
     single_key_events: int = 0
     normalisation: Counter[str] = field(default_factory=Counter)
+    #: validate_only: Snap's per-event verdicts by status, and how many warnings they carried.
+    validation: Counter[str] = field(default_factory=Counter)
     streams: dict[str, Counter[str]] = field(default_factory=dict)
     status: str = "running"
     error: str | None = None
@@ -55,7 +57,7 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         duration = max(time.monotonic() - self.started_monotonic, 1e-9)
-        return {
+        report = {
             "status": self.status,
             "mode": self.mode,
             "error": self.error,
@@ -73,6 +75,9 @@ class RunReport:
             "normalisation": dict(sorted(self.normalisation.items())),
             "streams": {name: dict(sorted(counts.items())) for name, counts in sorted(self.streams.items())},
         }
+        if self.mode == "validate_only":
+            report["validation"] = dict(sorted(self.validation.items()))
+        return report
 
     def write(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Write the report atomically (a reader never sees half a file) and return what was written."""

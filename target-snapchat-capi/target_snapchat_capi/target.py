@@ -121,6 +121,9 @@ class RunContext:
             message = f"Snapchat refused the event: {rejection.code}: {rejection.message}"
             self.reject(stream_name, Rejection("api_rejected", message, event.event_id), sources[rejection.index])
         self.report.add_delivered(stream_name, [events[index].match_keys for index in result.delivered])
+        for verdict in result.verdicts or ():
+            self.report.validation[str(verdict.get("status"))] += 1
+            self.report.validation["warnings"] += len(verdict.get("warnings") or ())
 
     def _write_dry_run(self, bodies: list[dict[str, t.Any]]) -> None:
         assert self.dry_run_path is not None

@@ -290,3 +290,4 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
         )
     else:
         assert sandbox_process.stats()["requests"] >= 1
+        assert report["validation"]["VALID"] == valid
