@@ -77,9 +77,7 @@ class DeliveryError(Exception):
     delivered or rejected before the failure, when known.
     """
 
-    def __init__(
-        self, message: str, *, status: int | None = None, result: DeliveryResult | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, result: DeliveryResult | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.result = result
@@ -297,9 +295,7 @@ class CapiClient:
         """
         encoder = msgspec.json.Encoder()
         encoded = [encoder.encode(event) for event in events]
-        for batch in _plan_batches(
-            encoded, min(batch_size, capi.MAX_EVENTS_PER_REQUEST), range(len(encoded))
-        ):
+        for batch in _plan_batches(encoded, min(batch_size, capi.MAX_EVENTS_PER_REQUEST), range(len(encoded))):
             yield _request_body(encoded, batch)
 
     def _deliver_concurrently(
@@ -323,9 +319,7 @@ class CapiClient:
             raise auth_error
         if delivery_errors:
             raise delivery_errors[0]
-        unexpected = next(
-            (error for error in errors if error is not None and not isinstance(error, _Aborted)), None
-        )
+        unexpected = next((error for error in errors if error is not None and not isinstance(error, _Aborted)), None)
         if unexpected is not None:
             raise unexpected
 
@@ -471,9 +465,7 @@ class CapiClient:
             if position not in seen:
                 self._reject(state, index, MISSING_VERDICT, "Snap returned no verdict for this event")
 
-    def _reject(
-        self, state: _SendState, index: int, code: str, message: str, *, verdict: bool = True
-    ) -> None:
+    def _reject(self, state: _SendState, index: int, code: str, message: str, *, verdict: bool = True) -> None:
         rejection = ApiRejection(index=index, code=code, message=self._scrub(message))
         with state.lock:
             state.rejected.append(rejection)

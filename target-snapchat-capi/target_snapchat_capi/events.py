@@ -138,9 +138,7 @@ def _int_setting(config: Mapping[str, Any], key: str, default: int | None, minim
 
 def _event_name_setting(key: str, value: Any) -> str:
     if not isinstance(value, str) or value.strip().upper() not in capi.EVENT_NAMES:
-        raise ConfigError(
-            f"{key} must be one of Snapchat's event names ({', '.join(sorted(capi.EVENT_NAMES))})"
-        )
+        raise ConfigError(f"{key} must be one of Snapchat's event names ({', '.join(sorted(capi.EVENT_NAMES))})")
     return value.strip().upper()
 
 
@@ -191,9 +189,7 @@ class EventSettings:
 
         raw_mapping = _json_setting(config, "mapping") or {}
         if not isinstance(raw_mapping, Mapping):
-            raise ConfigError(
-                'mapping must be an object of Snap field -> source column, e.g. {"em": "Email"}'
-            )
+            raise ConfigError('mapping must be an object of Snap field -> source column, e.g. {"em": "Email"}')
         mapping: dict[str, str | None] = {}
         for key, column in raw_mapping.items():
             if column is not None and not isinstance(column, str):
@@ -682,9 +678,7 @@ class EventBuilder:
             raw = self._get_zip(record)
             if raw is not None and raw != "":
                 text = raw if isinstance(raw, str) else _cell_text(raw)
-                value, outcome = (
-                    normalize.prepare_zp(text, row_country) if text is not None else (None, "zp_invalid")
-                )
+                value, outcome = normalize.prepare_zp(text, row_country) if text is not None else (None, "zp_invalid")
                 outcomes[outcome] += 1
                 if value is None:
                     dropped.append(("zp", outcome))
@@ -764,8 +758,7 @@ class EventBuilder:
 
     def _match_key_message(self, dropped: list[tuple[str, str]]) -> str:
         details = [
-            f"{snap_field} (column {self._mapping.fields[snap_field]!r}): {outcome}"
-            for snap_field, outcome in dropped
+            f"{snap_field} (column {self._mapping.fields[snap_field]!r}): {outcome}" for snap_field, outcome in dropped
         ]
         blank = [
             f"{snap_field} (column {self._mapping.fields[snap_field]!r}): blank"
@@ -802,11 +795,7 @@ class EventBuilder:
                 else:
                     custom_data["value"] = value
         if is_purchase and "value" not in custom_data:
-            where = (
-                f"column {columns['value']!r} is blank"
-                if "value" in columns
-                else "no column is mapped to value"
-            )
+            where = f"column {columns['value']!r} is blank" if "value" in columns else "no column is mapped to value"
             return Rejection("missing_value", f"PURCHASE needs a value; {where}", event_id)
 
         currency: str | None = None

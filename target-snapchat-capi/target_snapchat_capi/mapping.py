@@ -206,9 +206,7 @@ def canonical_field(key: str) -> str:
     if name in capi.MADID_ALIASES:
         return "madid"
     if name not in _SNAP_FIELD_SET:
-        raise ConfigError(
-            f"mapping: {key!r} is not a Snapchat CAPI field; use one of: {', '.join(SNAP_FIELDS)}"
-        )
+        raise ConfigError(f"mapping: {key!r} is not a Snapchat CAPI field; use one of: {', '.join(SNAP_FIELDS)}")
     return name
 
 
@@ -244,9 +242,7 @@ def _walk_properties(properties: Mapping[str, Any], prefix: str = "") -> Iterato
             yield path, name
 
 
-def resolve_mapping(
-    explicit: Mapping[str, str | None], schema_properties: Mapping[str, Any]
-) -> ResolvedMapping:
+def resolve_mapping(explicit: Mapping[str, str | None], schema_properties: Mapping[str, Any]) -> ResolvedMapping:
     """Explicit mapping first, then auto-detection over the schema's property names (see module docstring)."""
     resolved: dict[str, str] = {}
     switched_off: set[str] = set()
@@ -257,9 +253,7 @@ def resolve_mapping(
             continue
         column_path = str(column).strip()
         if column_path.split(".")[-1].startswith(SDC_PREFIX):
-            raise ConfigError(
-                f"mapping: {key!r} points at tap metadata column {column_path!r}, which is never sent"
-            )
+            raise ConfigError(f"mapping: {key!r} points at tap metadata column {column_path!r}, which is never sent")
         resolved[snap_field] = column_path
     used_columns = set(resolved.values())
 
@@ -287,9 +281,7 @@ def resolve_mapping(
 def properties_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A schema ``properties`` object shaped like ``record`` (nested dicts become nested objects)."""
     return {
-        key: {"type": "object", "properties": properties_from_record(value)}
-        if isinstance(value, Mapping)
-        else {}
+        key: {"type": "object", "properties": properties_from_record(value)} if isinstance(value, Mapping) else {}
         for key, value in record.items()
     }
 

@@ -19,8 +19,9 @@ SOURCE_LINE_COLUMN = "_sdc_source_lineno"
 class SnapchatCAPISink(BatchSink):
     """Turns each record into a CAPI event (or a rejection) and delivers a batch when the sink drains.
 
-    A batch is `batch_size * max_concurrency` events, so one drain fills every connection; the SDK emits STATE only
-    after a drain, which makes "state only after delivery" hold by construction.
+    A batch is `batch_size * max_concurrency` events, so one drain fills every connection. The batch is delivered in
+    the background while the next one is built; the target holds each STATE back until the batches before it have
+    settled (see `RunContext`).
     """
 
     def __init__(
@@ -65,6 +66,4 @@ class SnapchatCAPISink(BatchSink):
         events, self._events = self._events, []
         sources, self._sources = self._sources, []
         if events:
-            self.run.deliver(self.stream_name, events, sources)
-        # Every record of this batch is now delivered or rejected: make the rejects durable before STATE goes out.
-        self.run.rejects.flush()
+            self.run.submit(self.stream_name, events, sources)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import typing as t
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,8 @@ from target_snapchat_capi.sinks import SnapchatCAPISink
 DEFAULT_REJECT_PATH = "output/snapchat_capi_rejects.jsonl"
 DEFAULT_REPORT_PATH = "output/snapchat_capi_report.json"
 DEFAULT_DRY_RUN_PATH = "output/snapchat_capi_dry_run.jsonl"
+#: Drained batches handed to the sender thread and not yet settled: one sending while the next is built.
+MAX_BATCHES_IN_FLIGHT = 1
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -68,7 +73,13 @@ class SingerMessageReader(GenericSingerReader[bytes]):
 
 @dataclass
 class RunContext:
-    """What every sink of one run shares: one client, one rejects file, one report."""
+    """What every sink of one run shares: one client, one rejects file, one report, and the delivery pipeline.
+
+    Delivery is pipelined: a drained batch is sent by a background thread while the main thread builds the next
+    one, with at most `MAX_BATCHES_IN_FLIGHT` batches handed over and not yet settled. Batches settle in the order
+    they were submitted; the target emits a STATE only once every batch submitted before it has settled (see
+    `TargetSnapchatCAPI._write_state_message`), so the pipelining never lets a bookmark run ahead of delivery.
+    """
 
     event_settings: EventSettings
     report: RunReport
@@ -78,24 +89,55 @@ class RunContext:
     mode: str
     dry_run_path: Path | None = None
     _dry_run_file: t.IO[bytes] | None = field(default=None, repr=False)
+    # Guards the rejects file and the report counters both threads touch.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _sender: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _in_flight: deque[Future[None]] = field(default_factory=deque, repr=False)
+    batches_submitted: int = 0
+    batches_settled: int = 0
 
     def reject(self, stream_name: str, rejection: Rejection, source: tuple[t.Any, t.Any]) -> None:
-        self.report.add_rejection(stream_name, rejection.reason)
-        self.rejects.write(
-            stream=stream_name,
-            reason=rejection.reason,
-            message=rejection.message,
-            event_id=rejection.event_id,
-            source_file=source[0],
-            source_line=source[1],
-        )
+        with self._lock:
+            self.report.add_rejection(stream_name, rejection.reason)
+            self.rejects.write(
+                stream=stream_name,
+                reason=rejection.reason,
+                message=rejection.message,
+                event_id=rejection.event_id,
+                source_file=source[0],
+                source_line=source[1],
+            )
+
+    def submit(self, stream_name: str, events: list[Event], sources: list[tuple[t.Any, t.Any]]) -> None:
+        """Hand a batch to the sender thread and return, unless too many batches are already waiting."""
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(1, thread_name_prefix="capi-batches")
+        self._in_flight.append(self._sender.submit(self.deliver, stream_name, events, sources))
+        self.batches_submitted += 1
+        while len(self._in_flight) > MAX_BATCHES_IN_FLIGHT:
+            self._settle_oldest()
+
+    def settle(self, *, wait: bool) -> int:
+        """Collect finished batches in submission order (re-raising a delivery failure); return how many settled."""
+        while self._in_flight and (wait or self._in_flight[0].done()):
+            self._settle_oldest()
+        return self.batches_settled
+
+    def _settle_oldest(self) -> None:
+        self._in_flight.popleft().result()
+        self.batches_settled += 1
+
+    def flush_rejects(self) -> None:
+        with self._lock:
+            self.rejects.flush()
 
     def deliver(self, stream_name: str, events: list[Event], sources: list[tuple[t.Any, t.Any]]) -> None:
         """Send events; count the delivered ones and put the ones Snap refused into the rejects file."""
         bodies = [event.body for event in events]
         if self.mode == "dry_run":
             self._write_dry_run(bodies)
-            self.report.add_delivered(stream_name, [event.match_keys for event in events])
+            with self._lock:
+                self.report.add_delivered(stream_name, [event.match_keys for event in events])
             return
         assert self.client is not None
         try:
@@ -114,16 +156,17 @@ class RunContext:
         sources: list[tuple[t.Any, t.Any]],
         result: DeliveryResult,
     ) -> None:
-        self.report.requests += result.requests
-        self.report.retries += result.retries
         for rejection in result.rejected:
             event = events[rejection.index]
             message = f"Snapchat refused the event: {rejection.code}: {rejection.message}"
             self.reject(stream_name, Rejection("api_rejected", message, event.event_id), sources[rejection.index])
-        self.report.add_delivered(stream_name, [events[index].match_keys for index in result.delivered])
-        for verdict in result.verdicts or ():
-            self.report.validation[str(verdict.get("status"))] += 1
-            self.report.validation["warnings"] += len(verdict.get("warnings") or ())
+        with self._lock:
+            self.report.requests += result.requests
+            self.report.retries += result.retries
+            self.report.add_delivered(stream_name, [events[index].match_keys for index in result.delivered])
+            for verdict in result.verdicts or ():
+                self.report.validation[str(verdict.get("status"))] += 1
+                self.report.validation["warnings"] += len(verdict.get("warnings") or ())
 
     def _write_dry_run(self, bodies: list[dict[str, t.Any]]) -> None:
         assert self.dry_run_path is not None
@@ -136,6 +179,8 @@ class RunContext:
         self._dry_run_file.flush()
 
     def close(self) -> None:
+        if self._sender is not None:
+            self._sender.shutdown(wait=True, cancel_futures=True)
         self.rejects.close()
         if self._dry_run_file is not None:
             self._dry_run_file.close()
@@ -295,6 +340,10 @@ class TargetSnapchatCAPI(Target):
         super().__init__(*args, **kwargs)
         self.run = self._build_run_context()
         self._lean_streams: set[str] = set()
+        # STATEs waiting for the batches submitted before them: (batches submitted at the time, state).
+        self._pending_states: deque[tuple[int, dict]] = deque()
+        # Sinks drain one after another; the parallelism is in the client's requests.
+        self.max_parallelism = 1
         _quiet_http_loggers()
 
     def _build_run_context(self) -> RunContext:
@@ -373,9 +422,24 @@ class TargetSnapchatCAPI(Target):
     def _write_state_message(self, state: dict) -> None:
         if self.run.mode != "live":
             # A dry or validate-only run must not move the bookmarks: the next live run still has to send it all.
-            self.logger.info("No STATE emitted in %s mode.", self.run.mode)
+            self.logger.debug("No STATE emitted in %s mode.", self.run.mode)
             return
-        super()._write_state_message(state)
+        self._pending_states.append((self.run.batches_submitted, state))
+        self._emit_settled_states(wait=False)
+
+    def _emit_settled_states(self, *, wait: bool) -> None:
+        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable)."""
+        settled = self.run.settle(wait=wait)
+        newest = None
+        while self._pending_states and self._pending_states[0][0] <= settled:
+            newest = self._pending_states.popleft()[1]
+        if newest is not None:
+            self.run.flush_rejects()
+            super()._write_state_message(newest)
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self._emit_settled_states(wait=True)
 
     # --- the run's end, also on failure --------------------------------------------------------------------
 

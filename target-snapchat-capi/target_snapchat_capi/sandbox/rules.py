@@ -126,9 +126,7 @@ _CUSTOM_TYPE_CHECKS: Final = {
     "object_list": lambda value: isinstance(value, list) and all(isinstance(item, dict) for item in value),
     "object": lambda value: isinstance(value, dict),
 }
-_CUSTOM_FIELD_CHECKS: Final = {
-    name: _CUSTOM_TYPE_CHECKS[kind] for name, kind in capi.CUSTOM_DATA_FIELDS.items()
-}
+_CUSTOM_FIELD_CHECKS: Final = {name: _CUSTOM_TYPE_CHECKS[kind] for name, kind in capi.CUSTOM_DATA_FIELDS.items()}
 
 
 def check_event(event: object, now: float) -> list[EventError]:
@@ -144,14 +142,10 @@ def check_event(event: object, now: float) -> list[EventError]:
 
     event_name = event.get("event_name")
     if not (isinstance(event_name, str) and event_name in capi.EVENT_NAMES):
-        errors.append(
-            EventError(INVALID_EVENT_NAME, "event_name is missing or not one of Snap's event names")
-        )
+        errors.append(EventError(INVALID_EVENT_NAME, "event_name is missing or not one of Snap's event names"))
     action_source = event.get("action_source")
     if not (isinstance(action_source, str) and action_source in capi.ACTION_SOURCES):
-        errors.append(
-            EventError(INVALID_ACTION_SOURCE, "action_source is missing or not OFFLINE/WEB/MOBILE_APP")
-        )
+        errors.append(EventError(INVALID_ACTION_SOURCE, "action_source is missing or not OFFLINE/WEB/MOBILE_APP"))
     _check_event_time(event.get("event_time"), now, errors)
     if "event_id" in event and not (isinstance(event["event_id"], str) and event["event_id"]):
         errors.append(EventError(INVALID_EVENT_ID, "event_id must be a non-empty string"))
@@ -185,9 +179,7 @@ def _check_event_time(event_time: object, now: float, errors: list[EventError]) 
     if event_time > now + capi.FUTURE_TOLERANCE_SECONDS:
         errors.append(EventError(EVENT_TIME_IN_FUTURE, "event_time is in the future (milliseconds?)"))
     elif event_time < now - MAX_EVENT_AGE_SECONDS:
-        errors.append(
-            EventError(EVENT_TIME_TOO_OLD, f"event_time is more than {capi.MAX_EVENT_AGE_DAYS} days old")
-        )
+        errors.append(EventError(EVENT_TIME_TOO_OLD, f"event_time is more than {capi.MAX_EVENT_AGE_DAYS} days old"))
 
 
 def _check_user_data(user_data: dict[str, Any], errors: list[EventError]) -> None:
@@ -199,17 +191,13 @@ def _check_user_data(user_data: dict[str, Any], errors: list[EventError]) -> Non
                 and all(isinstance(item, str) and capi.is_sha256_hex(item) for item in value)
             ):
                 errors.append(
-                    EventError(
-                        UNHASHED_PII, f"user_data.{name} must be a list of lowercase SHA-256 hex strings"
-                    )
+                    EventError(UNHASHED_PII, f"user_data.{name} must be a list of lowercase SHA-256 hex strings")
                 )
         elif name in PLAIN_USER_DATA_FIELDS:
             if not (isinstance(value, str) and value):
                 errors.append(EventError(INVALID_USER_DATA, f"user_data.{name} must be a non-empty string"))
             elif name in capi.MADID_ALIASES and (value != value.lower() or capi.is_sha256_hex(value)):
-                errors.append(
-                    EventError(INVALID_MADID, f"user_data.{name} must be the plaintext id, lower case")
-                )
+                errors.append(EventError(INVALID_MADID, f"user_data.{name} must be the plaintext id, lower case"))
         else:
             errors.append(EventError(UNKNOWN_FIELD, f"Unknown user_data field '{name}'"))
     if not capi.has_min_match_keys(user_data):
@@ -239,9 +227,7 @@ def _check_custom_data(custom_data: dict[str, Any], is_purchase: bool, errors: l
     if "currency" in custom_data:
         currency = custom_data["currency"]
         if not (isinstance(currency, str) and currency in CURRENCY_CODES):
-            errors.append(
-                EventError(INVALID_CURRENCY, "custom_data.currency must be an upper-case ISO-4217 code")
-            )
+            errors.append(EventError(INVALID_CURRENCY, "custom_data.currency must be an upper-case ISO-4217 code"))
     elif is_purchase:
         errors.append(EventError(MISSING_CURRENCY, "PURCHASE requires custom_data.currency"))
 
@@ -249,9 +235,7 @@ def _check_custom_data(custom_data: dict[str, Any], is_purchase: bool, errors: l
 def _check_data_processing(event: dict[str, Any], errors: list[EventError]) -> None:
     options_name, country_name, state_name = capi.DATA_PROCESSING_FIELDS
     if options_name in event and not _is_string_list(event[options_name]):
-        errors.append(
-            EventError(INVALID_DATA_PROCESSING_OPTIONS, f"{options_name} must be a list of strings")
-        )
+        errors.append(EventError(INVALID_DATA_PROCESSING_OPTIONS, f"{options_name} must be a list of strings"))
     for name in (country_name, state_name):
         if name in event and not _is_integer(event[name]):
             errors.append(EventError(INVALID_DATA_PROCESSING_OPTIONS, f"{name} must be an integer"))

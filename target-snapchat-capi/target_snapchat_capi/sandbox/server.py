@@ -178,18 +178,14 @@ class _Handler(BaseHTTPRequestHandler):
         if length_header is None:
             if self.command == "GET":
                 return b""
-            self._send_json(
-                411, {"status": capi.STATUS_INVALID, "reason": "Content-Length is required"}, close=True
-            )
+            self._send_json(411, {"status": capi.STATUS_INVALID, "reason": "Content-Length is required"}, close=True)
             return 411
         try:
             length = int(length_header)
         except ValueError:
             length = -1
         if length < 0 or length > HARD_BODY_LIMIT:
-            self._send_json(
-                413, {"status": capi.STATUS_INVALID, "reason": "Request body too large"}, close=True
-            )
+            self._send_json(413, {"status": capi.STATUS_INVALID, "reason": "Request body too large"}, close=True)
             return 413
         return self.rfile.read(length) if length else b""
 
@@ -390,13 +386,9 @@ class _Handler(BaseHTTPRequestHandler):
         if auth_status is not None:
             self._answer(path, auth_status, {"status": "FAILURE", "reason": _STATUS_REASONS[auth_status]})
         elif logs:
-            self._answer(
-                path, 200, {"status": "SUCCESS", "reason": "", "logs": self.state.validate_logs(pixel_id)}
-            )
+            self._answer(path, 200, {"status": "SUCCESS", "reason": "", "logs": self.state.validate_logs(pixel_id)})
         else:
-            self._answer(
-                path, 200, {"status": "SUCCESS", "reason": "", "stats": self.state.rate_stats(pixel_id)}
-            )
+            self._answer(path, 200, {"status": "SUCCESS", "reason": "", "stats": self.state.rate_stats(pixel_id)})
 
     # --- the test API -------------------------------------------------------------------------------------
 
@@ -449,9 +441,7 @@ class SandboxServer:
         *,
         max_stored_events: int = DEFAULT_MAX_STORED_EVENTS,
     ) -> None:
-        self.state = SandboxState(
-            DEFAULT_TOKENS if tokens is None else tokens, max_stored_events=max_stored_events
-        )
+        self.state = SandboxState(DEFAULT_TOKENS if tokens is None else tokens, max_stored_events=max_stored_events)
         self._host = host
         self._port = port
         self._httpd: _HTTPServer | None = None
@@ -532,9 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="A local Snapchat Conversions API v3 sandbox for tests and demos.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port (default 8765; 0 picks a free one)"
-    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8765; 0 picks a free one)")
     parser.add_argument(
         "--token",
         action="append",

@@ -122,9 +122,7 @@ class SandboxState:
         max_stored_events: int = DEFAULT_MAX_STORED_EVENTS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.tokens: dict[str, frozenset[str]] = {
-            token: frozenset(pixels) for token, pixels in tokens.items()
-        }
+        self.tokens: dict[str, frozenset[str]] = {token: frozenset(pixels) for token, pixels in tokens.items()}
         self.max_stored_events = max_stored_events
         self.clock = clock
         self._lock = threading.Lock()
