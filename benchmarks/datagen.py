@@ -1,8 +1,8 @@
 """Realistic, messy offline-purchase rows: the one generator behind the demo's sample file and the benchmark.
 
 Standard library only. Every value is synthetic: names come from small built-in lists, emails use the
-reserved `example.*` domains and US phones the 555-01xx range set aside for fiction, so nothing here
-belongs to a real person.
+reserved `example.*` domains, phone numbers are random within real area codes. Like a real export, almost
+every row has its own email and phone, so a cache of normalised values cannot flatter the benchmark.
 
 Rows look like a store system's export: mixed-case and space-padded emails, US phones written six ways,
 international numbers with `+` or `00`, French and British national numbers next to their country,
@@ -149,9 +149,7 @@ GB_COUNTRY_SPELLINGS: Final = ("GB", "GB", "United Kingdom")
 FR_COUNTRY_SPELLINGS: Final = ("FR", "FR", "France")
 UNPARSABLE_DATES: Final = ("not recorded", "13/45/2026 25:61", "yesterday", "2026-02-30T99:00:00")
 #: Letters that Unicode does not decompose into an ASCII base letter, spelled as people type them in emails.
-ASCII_SPELLINGS: Final = str.maketrans(
-    {"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L"}
-)
+ASCII_SPELLINGS: Final = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,15 +344,18 @@ class _RowMaker:
         if rng.random() < 0.15:
             zip_code += f"-{rng.randint(1000, 9999)}"
         area = rng.choice(area_codes)
-        line = f"01{rng.randint(0, 99):02d}"  # 555-0100..0199: reserved for fiction
+        exchange = rng.randint(200, 999)
+        if exchange % 100 == 11:  # N11 codes are service numbers, never a subscriber's exchange
+            exchange += 1
+        line = f"{rng.randint(0, 9999):04d}"
         phone = rng.choice(
             (
-                f"({area}) 555-{line}",
-                f"{area}.555.{line}",
-                f"{area}-555-{line}",
-                f"+1 {area} 555 {line}",
-                f"{area}555{line}",
-                f"1-{area}-555-{line}",
+                f"({area}) {exchange}-{line}",
+                f"{area}.{exchange}.{line}",
+                f"{area}-{exchange}-{line}",
+                f"+1 {area} {exchange} {line}",
+                f"{area}{exchange}{line}",
+                f"1-{area}-{exchange}-{line}",
             )
         )
         return city, state, zip_code, rng.choice(US_COUNTRY_SPELLINGS), phone, "USD"
@@ -362,13 +363,14 @@ class _RowMaker:
     def _gb_place(self) -> tuple[str, str, str, str, str, str]:
         rng = self.rng
         city, postcode = rng.choice(GB_PLACES)
-        line = f"{rng.randint(0, 999):03d}"
+        mobile = f"7{rng.randint(400, 599)} {rng.randint(0, 999_999):06d}"  # 074xx-075xx: all valid mobiles
+        london = f"20 {rng.choice('78')}{rng.randint(0, 999):03d} {rng.randint(0, 9999):04d}"
         phone = rng.choice(
             (
-                f"+44 7911 123{line}",
-                f"0044 20 7946 0{line}",
-                f"07911 123{line}",  # national: needs the row's country
-                f"+44 20 7946 0{line}",
+                f"+44 {mobile}",
+                f"0044 {london}",
+                f"0{mobile}",  # national: needs the row's country
+                f"+44 {london}",
             )
         )
         return city, "", postcode, rng.choice(GB_COUNTRY_SPELLINGS), phone, "GBP"
@@ -376,13 +378,15 @@ class _RowMaker:
     def _fr_place(self) -> tuple[str, str, str, str, str, str]:
         rng = self.rng
         city, postcode = rng.choice(FR_PLACES)
-        pair_a, pair_b = rng.randint(0, 99), rng.randint(0, 99)
+        prefix = rng.choice(("1", "6"))  # Paris-region landline or mobile
+        # 06 39 and 06 9x are not mainland mobile ranges: keep the first pair where every number is valid.
+        pairs = [f"{rng.randint(10, 38):02d}", *(f"{rng.randint(0, 99):02d}" for _ in range(3))]
         phone = rng.choice(
             (
-                f"01 99 00 {pair_a:02d} {pair_b:02d}",  # national: needs the row's country
-                f"01.99.00.{pair_a:02d}.{pair_b:02d}",
-                f"+33 1 99 00 {pair_a:02d} {pair_b:02d}",
-                f"0033 1 99 00 {pair_a:02d} {pair_b:02d}",
+                f"0{prefix} {' '.join(pairs)}",  # national: needs the row's country
+                f"0{prefix}.{'.'.join(pairs)}",
+                f"+33 {prefix} {' '.join(pairs)}",
+                f"0033 {prefix} {' '.join(pairs)}",
             )
         )
         return city, "", postcode, rng.choice(FR_COUNTRY_SPELLINGS), phone, "EUR"
@@ -390,12 +394,14 @@ class _RowMaker:
     def _email(self, first: str, last: str) -> str:
         rng = self.rng
         local_first, local_last = _ascii_local(first), _ascii_local(last)
+        number = rng.randint(1, 9999)
         local = rng.choice(
             (
-                f"{local_first}.{local_last}",
-                f"{local_first}{local_last}{rng.randint(1, 99)}",
-                f"{local_first[0]}.{local_last}",
-                f"{local_first}_{rng.randint(1970, 2005)}",
+                f"{local_first}.{local_last}{number}",
+                f"{local_first}{local_last}{number}",
+                f"{local_first[0]}.{local_last}{number}",
+                f"{local_first}_{number}",
+                f"{local_last}.{local_first}.{number}",
             )
         )
         email = f"{local}@{rng.choice(EMAIL_DOMAINS)}"

@@ -20,9 +20,7 @@ from datagen import sample_file_name, write_csv
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("data/drops"), help="folder to write into")
     parser.add_argument("--rows", type=int, default=300, help="number of data rows (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
