@@ -30,6 +30,10 @@ DEFAULT_REPORT_PATH = "output/snapchat_capi_report.json"
 DEFAULT_DRY_RUN_PATH = "output/snapchat_capi_dry_run.jsonl"
 #: Drained batches handed to the sender thread and not yet settled: one sending while the next is built.
 MAX_BATCHES_IN_FLIGHT = 1
+#: The GIL switch interval while the target runs. The main thread builds events without pause; at Python's default
+#: (5 ms) each of the many short steps of an HTTP exchange in the sender threads waits that long for the GIL, which
+#: made sending 5x slower than the network and the API. 0.2 ms lets the senders keep up (measured: -20% wall time).
+GIL_SWITCH_INTERVAL_SECONDS = 0.0002
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -344,6 +348,7 @@ class TargetSnapchatCAPI(Target):
         self._pending_states: deque[tuple[int, dict]] = deque()
         # Sinks drain one after another; the parallelism is in the client's requests.
         self.max_parallelism = 1
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         _quiet_http_loggers()
 
     def _build_run_context(self) -> RunContext:
