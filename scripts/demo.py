@@ -27,9 +27,7 @@ SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
 
 def main() -> int:
     if not any(DROPS.glob("*.csv")):
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), "--out", str(DROPS)], check=True
-        )
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), "--out", str(DROPS)], check=True)
     print(f"Sample drops: {', '.join(path.name for path in sorted(DROPS.glob('*.csv')))}")
 
     if _sandbox_is_up():
@@ -82,15 +80,11 @@ def _print_summary(returncode: int) -> None:
     print()
     print("=" * 78)
     if not REPORT.exists():
-        print(
-            f"The run failed before the target wrote its report (exit code {returncode}); see the log above."
-        )
+        print(f"The run failed before the target wrote its report (exit code {returncode}); see the log above.")
         return
     report = json.loads(REPORT.read_text(encoding="utf-8"))
     if report["records_read"] == 0 and report["status"] == "succeeded":
-        print(
-            "Nothing new to deliver: every file in data/drops was already sent (the bookmarks are in Meltano's"
-        )
+        print("Nothing new to deliver: every file in data/drops was already sent (the bookmarks are in Meltano's")
         print("state). Drop a new CSV into data/drops and run again, or `make clean-state` to start over.")
     else:
         print(

@@ -196,9 +196,7 @@ def messy_rows(now: datetime, prefix: str = "O") -> list[Row]:
             "ok",
         ),
         Row(f"{prefix}-5", offset, "dan@example.net", "", "Dan", "Lee", "", "", "99.99", "EUR", "Sale", "ok"),
-        Row(
-            f"{prefix}-6", iso_z, "", "", "Eve", "Nomatch", "", "", "10", "USD", "Sale", "missing_match_keys"
-        ),
+        Row(f"{prefix}-6", iso_z, "", "", "Eve", "Nomatch", "", "", "10", "USD", "Sale", "missing_match_keys"),
         Row(
             f"{prefix}-7",
             "yesterday-ish",

@@ -53,17 +53,13 @@ def _tap_config(tmp_path: Path, drops: Path, **extra: object) -> Path:
     return write_json(
         tmp_path / "tap.json",
         {
-            "files": [
-                {"name": "offline_purchases", "path": str(drops / "*.csv"), "key_properties": ["Order ID"]}
-            ],
+            "files": [{"name": "offline_purchases", "path": str(drops / "*.csv"), "key_properties": ["Order ID"]}],
             **extra,
         },
     )
 
 
-def test_messy_file_every_valid_row_once_with_the_right_hashes(
-    tmp_path: Path, sandbox_process: Sandbox
-) -> None:
+def test_messy_file_every_valid_row_once_with_the_right_hashes(tmp_path: Path, sandbox_process: Sandbox) -> None:
     now = datetime.now(timezone.utc)
     rows = messy_rows(now)
     drops = tmp_path / "drops"
@@ -267,9 +263,7 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     write_csv(drops / "purchases.csv", rows)
     out = tmp_path / "out"
     config = target_config(sandbox_process.url, out, **{mode: True})
-    _, target_result = run_pipeline(
-        _tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config)
-    )
+    _, target_result = run_pipeline(_tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config))
     assert target_result.returncode == 0, target_result.stderr.decode()[-3000:]
     assert states_from(target_result.stdout) == []
     assert sandbox_process.events() == []

@@ -68,9 +68,7 @@ def stored_ids(sandbox: SandboxServer) -> list[str]:
 # --- batching ---------------------------------------------------------------------------------------------
 
 
-def test_4500_events_go_in_3_requests_and_arrive_once(
-    sandbox: SandboxServer, make_client: ClientFactory
-) -> None:
+def test_4500_events_go_in_3_requests_and_arrive_once(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     events = make_events(4500)
     result = make_client().send(events)
 
@@ -99,9 +97,7 @@ def test_requests_stay_under_2_mb(sandbox: SandboxServer, make_client: ClientFac
     assert len(stored_ids(sandbox)) == 1200
 
 
-def test_an_event_too_large_alone_is_rejected_locally(
-    sandbox: SandboxServer, make_client: ClientFactory
-) -> None:
+def test_an_event_too_large_alone_is_rejected_locally(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     events = make_events(3)
     events[1]["custom_data"] = {**events[1]["custom_data"], "brands": "x" * 2_100_000}
     result = make_client().send(events)
@@ -111,9 +107,7 @@ def test_an_event_too_large_alone_is_rejected_locally(
     assert result.requests == 1
 
 
-def test_planned_request_bodies_are_what_send_posts(
-    sandbox: SandboxServer, make_client: ClientFactory
-) -> None:
+def test_planned_request_bodies_are_what_send_posts(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     events = make_events(900, padding=4000) + make_events(3000, prefix="small")
     bodies = list(CapiClient.plan_request_bodies(events, 2000))
 
@@ -256,9 +250,7 @@ def test_rejected_event_without_index_is_isolated_by_halving(
     assert len(stored_ids(sandbox)) == 15
 
 
-def test_several_bad_events_across_concurrent_batches(
-    sandbox: SandboxServer, make_client: ClientFactory
-) -> None:
+def test_several_bad_events_across_concurrent_batches(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     sandbox.control.add_faults(
         {"reject_event_id": "e-10"},
         {"reject_event_id": "e-2500", "with_index": False},
@@ -354,9 +346,7 @@ def test_privacy_of_logs_across_faults(
 # --- validate_only ----------------------------------------------------------------------------------------
 
 
-def test_validate_only_returns_verdicts_and_records_nothing(
-    sandbox: SandboxServer, make_client: ClientFactory
-) -> None:
+def test_validate_only_returns_verdicts_and_records_nothing(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     events = make_events(2500)
     events[7]["user_data"] = {"em": ["Person@Example.COM"]}
     events[2100]["custom_data"] = {"value": 1}
@@ -375,9 +365,7 @@ def test_validate_only_returns_verdicts_and_records_nothing(
     assert all(r["path"].endswith("/events/validate") for r in sandbox.control.requests())
 
 
-def test_client_is_reusable_and_resending_is_harmless(
-    sandbox: SandboxServer, make_client: ClientFactory
-) -> None:
+def test_client_is_reusable_and_resending_is_harmless(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     with make_client() as client:
         events = make_events(50)
         first = client.send(events)

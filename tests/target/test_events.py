@@ -246,9 +246,7 @@ def test_settings_shape_every_event() -> None:
 def test_data_processing_options_per_row_override_settings() -> None:
     columns = [*PURCHASE_COLUMNS, "data_processing_options", "data_processing_options_state"]
     builder = make_builder(config={"data_processing_options": ["LDU"]}, columns=columns)
-    row_event = builder.build(
-        purchase_row(data_processing_options="", data_processing_options_state="1000"), NOW
-    )
+    row_event = builder.build(purchase_row(data_processing_options="", data_processing_options_state="1000"), NOW)
     assert isinstance(row_event, Event)
     assert row_event.body["data_processing_options"] == ["LDU"]
     assert row_event.body["data_processing_options_state"] == 1000
@@ -281,9 +279,7 @@ def test_custom_data_lists_and_objects() -> None:
 def test_invalid_optional_custom_values_are_left_out_and_counted() -> None:
     outcomes: collections.Counter[str] = collections.Counter()
     columns = [*PURCHASE_COLUMNS, "contents", "num_items"]
-    event = build_event(
-        purchase_row(contents="not json", num_items="2.5"), columns=columns, outcomes=outcomes
-    )
+    event = build_event(purchase_row(contents="not json", num_items="2.5"), columns=columns, outcomes=outcomes)
     assert "contents" not in event.body["custom_data"]
     assert "num_items" not in event.body["custom_data"]
     assert outcomes["contents_invalid"] == 1
@@ -339,10 +335,7 @@ def test_event_name_from_column_map_and_passthrough(stage: str | None, expected:
 
 
 def test_static_event_name_without_a_column() -> None:
-    assert (
-        build_event(purchase_row(), config={"event_name": "CUSTOM_EVENT_2"}).body["event_name"]
-        == "CUSTOM_EVENT_2"
-    )
+    assert build_event(purchase_row(), config={"event_name": "CUSTOM_EVENT_2"}).body["event_name"] == "CUSTOM_EVENT_2"
 
 
 def test_non_purchase_events_do_not_need_value_or_currency() -> None:
@@ -373,9 +366,7 @@ REJECTION_CASES = [
 
 @pytest.mark.parametrize(("reason", "overrides", "config"), REJECTION_CASES)
 def test_every_rejection_code(reason: str, overrides: dict[str, Any], config: dict[str, Any]) -> None:
-    rejection = build_rejection(
-        purchase_row(**overrides), config=config, columns=[*PURCHASE_COLUMNS, "stage"]
-    )
+    rejection = build_rejection(purchase_row(**overrides), config=config, columns=[*PURCHASE_COLUMNS, "stage"])
     assert rejection.reason == reason
     assert rejection.event_id == "order-10001"
     assert rejection.message
@@ -449,9 +440,7 @@ def test_event_id_from_key_properties_is_the_documented_recipe_and_stable() -> N
     del row["order_id"]
     first = build_event(row, columns=columns, key_properties=("row_id",))
     again = build_event(dict(row), columns=columns, key_properties=("row_id",))
-    expected = sha(
-        json.dumps([PIXEL, "purchases", [42]], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    )
+    expected = sha(json.dumps([PIXEL, "purchases", [42]], sort_keys=True, ensure_ascii=False, separators=(",", ":")))
     assert first.event_id == again.event_id == expected
     assert first.body["event_id"] == expected
     other_stream = build_event(row, columns=columns, key_properties=("row_id",), stream="other")
@@ -465,9 +454,7 @@ def test_event_id_without_key_properties_hashes_the_record_without_sdc_columns()
     row = purchase_row()
     del row["order_id"]
     first = build_event(row, columns=columns)
-    moved = build_event(
-        {**row, "_sdc_source_file": "elsewhere.csv", "_sdc_source_lineno": 99}, columns=columns
-    )
+    moved = build_event({**row, "_sdc_source_file": "elsewhere.csv", "_sdc_source_lineno": 99}, columns=columns)
     changed = build_event({**row, "amount": "142.53"}, columns=columns)
     assert first.event_id == moved.event_id
     assert first.event_id != changed.event_id
@@ -525,9 +512,7 @@ def test_parse_event_time(raw: Any, expected: int) -> None:
     assert type(parsed) is int
 
 
-@pytest.mark.parametrize(
-    "raw", [None, "", "soon", True, "13/13/2025", "11/27/2025 13:30 PM", float("nan"), [T]]
-)
+@pytest.mark.parametrize("raw", [None, "", "soon", True, "13/13/2025", "11/27/2025 13:30 PM", float("nan"), [T]])
 def test_parse_event_time_rejects(raw: Any) -> None:
     assert parse_event_time(raw) is None
 
@@ -629,10 +614,7 @@ def test_settings_defaults_and_unknown_keys_ignored() -> None:
 
 
 def test_blank_integration_keeps_the_default() -> None:
-    assert (
-        EventSettings.from_config({"pixel_id": PIXEL, "integration": ""}).integration
-        == "target-snapchat-capi"
-    )
+    assert EventSettings.from_config({"pixel_id": PIXEL, "integration": ""}).integration == "target-snapchat-capi"
     assert EventSettings.from_config({"pixel_id": PIXEL, "integration": " acme "}).integration == "acme"
 
 

@@ -90,9 +90,7 @@ def test_ties_are_broken_by_alias_order(columns, snap_field: str, expected: str)
 
 
 def test_explicit_mapping_wins_and_its_column_is_not_reused() -> None:
-    resolved = resolve_mapping(
-        {"external_id": "email", "em": "work_email"}, props("email", "work_email", "phone")
-    )
+    resolved = resolve_mapping({"external_id": "email", "em": "work_email"}, props("email", "work_email", "phone"))
     assert resolved.fields["external_id"] == "email"
     assert resolved.fields["em"] == "work_email"
     assert list(resolved.fields.values()).count("email") == 1
@@ -214,9 +212,7 @@ def test_hubspot_deal_shaped_stream_uses_close_date_and_stage() -> None:
         "createdAt": {"type": "string"},
         "properties": {
             "type": "object",
-            "properties": props(
-                "amount", "closedate", "dealstage", "deal_currency_code", "createdate", "dealname"
-            ),
+            "properties": props("amount", "closedate", "dealstage", "deal_currency_code", "createdate", "dealname"),
         },
     }
     resolved = resolve_mapping({}, schema)

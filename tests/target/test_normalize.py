@@ -344,9 +344,7 @@ def test_zip(raw: str, country: str | None, expected: str | None) -> None:
 )
 def test_country(raw: str, expected: str | None) -> None:
     assert n.normalize_country(raw) == expected
-    assert n.prepare_country(raw) == (
-        (sha(expected), "country_hashed") if expected else (None, "country_invalid")
-    )
+    assert n.prepare_country(raw) == ((sha(expected), "country_hashed") if expected else (None, "country_invalid"))
 
 
 def test_lookups_are_built_once_and_cached() -> None:

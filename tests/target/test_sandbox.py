@@ -141,9 +141,7 @@ NOW = int(time.time())
         ({"custom_data": [1]}, "INVALID_CUSTOM_DATA"),
     ],
 )
-def test_each_contract_rule_rejects_with_its_code(
-    sandbox: SandboxServer, overrides: dict[str, Any], code: str
-) -> None:
+def test_each_contract_rule_rejects_with_its_code(sandbox: SandboxServer, overrides: dict[str, Any], code: str) -> None:
     bad = make_event("bad")
     bad.update(overrides)
     response = post(sandbox, [make_event("good"), bad])
@@ -205,10 +203,7 @@ def test_more_than_2000_events_is_rejected(sandbox: SandboxServer) -> None:
 
 def test_a_body_over_2_mb_is_rejected(sandbox: SandboxServer) -> None:
     padding = "x" * 1500
-    events = [
-        make_event(f"o-{i}", custom_data={"value": 1, "currency": "USD", "brands": padding})
-        for i in range(1400)
-    ]
+    events = [make_event(f"o-{i}", custom_data={"value": 1, "currency": "USD", "brands": padding}) for i in range(1400)]
     response = post(sandbox, events)
     assert response.status_code == 400
     assert "larger than" in response.json()["reason"]
@@ -226,9 +221,7 @@ def test_tokens_and_pixels_are_checked(sandbox: SandboxServer, caplog: pytest.Lo
     assert sandbox.control.events() == []
     assert [r["status"] for r in sandbox.control.requests()] == [401, 401, 403]
     # The sandbox's own log lines (this test's httpx client logs its URLs, token included, by itself).
-    sandbox_log = "\n".join(
-        r.getMessage() for r in caplog.records if r.name.startswith("target_snapchat_capi")
-    )
+    sandbox_log = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("target_snapchat_capi"))
     assert "wrong-secret-token" not in sandbox_log
     assert DEFAULT_TOKEN not in sandbox_log
     assert f"POST /v3/{OTHER_PIXEL_ID}/events 403" in sandbox_log
@@ -250,9 +243,7 @@ def test_duplicates_are_accepted_but_stored_once(sandbox: SandboxServer) -> None
     assert [e["event_id"] for e in sandbox.control.events()] == [f"order-{i}" for i in range(5)] + ["order-0"]
 
 
-def test_deduplication_forgets_after_48_hours(
-    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_deduplication_forgets_after_48_hours(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
     assert post(sandbox, [make_event("order-1")]).status_code == 200
     later = time.time() + 49 * 3600
     monkeypatch.setattr(sandbox.state, "clock", lambda: later)
@@ -262,9 +253,7 @@ def test_deduplication_forgets_after_48_hours(
 
 
 def test_test_events_are_counted_apart(sandbox: SandboxServer) -> None:
-    assert (
-        post(sandbox, [make_event("t-1", test_event_code="TEST123"), make_event("live-1")]).status_code == 200
-    )
+    assert post(sandbox, [make_event("t-1", test_event_code="TEST123"), make_event("live-1")]).status_code == 200
     stats = sandbox.control.stats()
     assert stats["test_events"] == 1
     assert [e["event_id"] for e in sandbox.control.events()] == ["live-1"]
