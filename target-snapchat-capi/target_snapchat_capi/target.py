@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import traceback
 import typing as t
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -483,11 +484,21 @@ class TargetSnapchatCAPI(Target):
             target.listen(file_input)
         except BaseException as exc:
             target.finish_run(exc)
-            if isinstance(exc, DeliveryError | ConfigError):
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            if isinstance(exc, DeliveryError | ConfigError | InvalidInputLine):
                 # A clear one-line message (already free of tokens and personal data) instead of a traceback.
                 target.logger.error("%s", exc)
-                raise SystemExit(1) from None
-            raise
+            else:
+                # An unexpected error's message may quote a record (e.g. a library's "could not convert 'x'"):
+                # log where it happened, never what it said.
+                where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+                target.logger.error(
+                    "Unexpected %s; its message is withheld as it may quote personal data. Traceback:\n%s",
+                    type(exc).__name__,
+                    where,
+                )
+            raise SystemExit(1) from None
         target.finish_run(None)
 
 
