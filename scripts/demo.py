@@ -21,6 +21,7 @@ BIN = Path(sys.executable).parent
 DROPS = ROOT / "data" / "drops"
 REPORT = ROOT / "output" / "snapchat_capi_report.json"
 REJECTS = ROOT / "output" / "snapchat_capi_rejects.jsonl"
+SANDBOX_LOG = ROOT / "output" / "sandbox.log"  # one line per request: method, path without token, status, count
 SANDBOX_PORT = 8765  # the dev environment's api_url in meltano.yml
 SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
 
@@ -33,7 +34,11 @@ def main() -> int:
     if _sandbox_is_up():
         print(f"Something already answers on {SANDBOX_URL}; stop it first (the demo starts its own sandbox).")
         return 1
-    sandbox = subprocess.Popen([str(BIN / "snapchat-capi-sandbox"), "--port", str(SANDBOX_PORT)])
+    SANDBOX_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with SANDBOX_LOG.open("wb") as sandbox_log:
+        sandbox = subprocess.Popen(
+            [str(BIN / "snapchat-capi-sandbox"), "--port", str(SANDBOX_PORT)], stdout=sandbox_log, stderr=sandbox_log
+        )
     try:
         _wait_for_sandbox()
         REPORT.unlink(missing_ok=True)
@@ -110,7 +115,7 @@ def _print_summary(returncode: int) -> None:
         f"Sandbox received {stats.get('events_received', 0)} events in {stats.get('requests', 0)} requests; "
         f"{stats.get('events_accepted', 0)} accepted, {stats.get('duplicates', 0)} duplicates."
     )
-    print(f"Full report: {REPORT.relative_to(ROOT)}")
+    print(f"Full report: {REPORT.relative_to(ROOT)}; the sandbox's request log: {SANDBOX_LOG.relative_to(ROOT)}")
     print("=" * 78)
 
 

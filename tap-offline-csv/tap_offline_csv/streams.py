@@ -10,6 +10,7 @@ every ``state_every_rows`` records.
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 import typing as t
 from dataclasses import dataclass, field
 
@@ -121,7 +122,30 @@ class CSVFileStream(Stream):
         *,
         write_messages: bool = True,
     ) -> t.Generator[dict, t.Any, t.Any]:
-        """Read the due files in (mtime, URL) order, emitting RECORDs and STATE; yield each record."""
+        """Read the due files in (mtime, URL) order, emitting RECORDs and STATE; yield each record.
+
+        An unexpected error is reported by where it happened, never by its message: a library's message may quote
+        a row ("could not convert 'x'"). Our errors and the SDK's are written to name files and lines instead.
+        """
+        try:
+            yield from self._read_due_files(context, write_messages=write_messages)
+        except Exception as exc:
+            if type(exc).__module__.startswith(("tap_offline_csv", "singer_sdk")):
+                raise
+            where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+            self.logger.error(
+                "Unexpected %s; its message is withheld as it may quote row content. Traceback:\n%s",
+                type(exc).__name__,
+                where,
+            )
+            raise SystemExit(1) from None
+
+    def _read_due_files(
+        self,
+        context: types.Context | None,
+        *,
+        write_messages: bool,
+    ) -> t.Generator[dict, t.Any, t.Any]:
         config = self.config
         state = self.stream_state
         files_state: dict[str, t.Any] = state.setdefault(bookmarks.FILES_KEY, {})
