@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements-dev.txt tap-offline-csv/pyproject.toml target-s
 install: $(VENV)/.installed
 
 # Meltano builds one virtualenv per plugin from meltano.yml (pip_url: -e ./...), with uv.
-.meltano/.installed: $(VENV)/.installed meltano.yml
+.meltano/.installed: $(VENV)/.installed meltano.yml tap-offline-csv/pyproject.toml target-snapchat-capi/pyproject.toml
 	$(BIN)/meltano install
 	touch $@
 

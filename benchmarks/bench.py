@@ -34,7 +34,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     for executable in (TAP, TARGET, SANDBOX):
         if not executable.exists():
             raise BenchError(f"{executable} is missing: install the project first (make install)")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     print(
         f"benchmark {now:%Y-%m-%d %H:%M} UTC · Python {platform.python_version()} · {os.cpu_count()} CPUs · "
         f"{args.rows:,} rows, {'valid only' if not args.bad_fraction else f'{args.bad_fraction:.1%} bad'}"

@@ -37,7 +37,7 @@ import random
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Final
 
@@ -162,7 +162,7 @@ class SampleRow:
 
 def day_anchor(now: datetime) -> datetime:
     """Midnight UTC of `now`'s day: all purchase times fall before it, so they are never in the future."""
-    utc = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    utc = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     return utc.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -183,7 +183,7 @@ def iter_sample_rows(
     if not 0.0 <= bad_fraction <= 1.0:
         raise ValueError(f"bad_fraction must be between 0 and 1, got {bad_fraction}")
     rng = random.Random(seed)
-    anchor = day_anchor(now or datetime.now(timezone.utc))
+    anchor = day_anchor(now or datetime.now(UTC))
     bad_total = round(count * bad_fraction)
     bad_positions = sorted(rng.sample(range(count), bad_total)) if bad_total else []
     defect_at: dict[int, str] = {}
@@ -429,7 +429,7 @@ class _RowMaker:
 
     def _format_time(self, epoch: int) -> str:
         rng = self.rng
-        moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+        moment = datetime.fromtimestamp(epoch, tz=UTC)
         style = rng.randrange(5)
         if style == 0:
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

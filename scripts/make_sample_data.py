@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    now = args.now or datetime.now(timezone.utc)
+    now = args.now or datetime.now(UTC)
     path = write_csv(
         args.out / sample_file_name(now), args.rows, seed=args.seed, now=now, bad_fraction=args.bad_fraction
     )

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import datagen  # noqa: E402
 
-NOW = datetime(2026, 11, 28, 15, 30, tzinfo=timezone.utc)
-ANCHOR = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
+ANCHOR = datetime(2026, 11, 28, tzinfo=UTC)
 EXPECTED_HEADER = (
     "Order ID,Purchased At,Email,Phone,First Name,Last Name,City,State,Zip Code,Country,Amount,Currency,"
     "Store ID,Items,Status"
@@ -29,13 +29,13 @@ EXPECTED_HEADER = (
 def _parse_purchase_time(text: str) -> tuple[str, datetime]:
     """The format name and the instant, for the five formats the generator writes (naive means UTC)."""
     if text.isdigit():
-        return "epoch", datetime.fromtimestamp(int(text), tz=timezone.utc)
+        return "epoch", datetime.fromtimestamp(int(text), tz=UTC)
     if re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", text):
-        return "us", datetime.strptime(text, "%m/%d/%Y %H:%M").replace(tzinfo=timezone.utc)
+        return "us", datetime.strptime(text, "%m/%d/%Y %H:%M").replace(tzinfo=UTC)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", text):
-        return "sql", datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        return "sql", datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     if text.endswith("Z"):
-        return "iso_z", datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return "iso_z", datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(text)
     assert parsed.tzinfo is not None, "ISO times without Z carry an offset"
     return "iso_offset", parsed
@@ -72,7 +72,7 @@ def test_script_without_now_names_the_file_after_today_utc(tmp_path: Path) -> No
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    names = {f"offline_purchases_{datetime.now(timezone.utc) - timedelta(seconds=s):%Y-%m-%d}.csv" for s in (0, 60)}
+    names = {f"offline_purchases_{datetime.now(UTC) - timedelta(seconds=s):%Y-%m-%d}.csv" for s in (0, 60)}
     assert {p.name for p in tmp_path.iterdir()} & names
 
 

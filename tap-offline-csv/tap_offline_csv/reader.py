@@ -154,7 +154,7 @@ def replication_sort_key(column_type: str) -> t.Callable[[t.Any], t.Any]:
 
         def as_utc(value: str) -> dt.datetime:
             parsed = dt.datetime.fromisoformat(value)
-            return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed
+            return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
 
         return as_utc
     return lambda value: value

@@ -29,7 +29,7 @@ GLOB_CHARS = frozenset("*?[")
 # Block size for remote reads: big enough for throughput, small enough that memory stays flat.
 REMOTE_BLOCK_SIZE = 8 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
-UNKNOWN_MTIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+UNKNOWN_MTIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class SourceError(Exception):
@@ -292,9 +292,9 @@ def _info_modified(info: t.Mapping[str, t.Any]) -> dt.datetime | None:
         if value is None:
             continue
         if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         if isinstance(value, int | float):
-            return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
+            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
         if isinstance(value, str):
             parsed = _parse_time_text(value)
             if parsed is not None:
@@ -306,7 +306,7 @@ def _parse_time_text(text: str) -> dt.datetime | None:
     # FTP MLSD 'modify' facts look like 20240102030405[.123]; HTTP gives RFC 1123 dates.
     digits = text.split(".", 1)[0]
     if digits.isdigit() and len(digits) == 14:
-        return dt.datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -316,7 +316,7 @@ def _parse_time_text(text: str) -> dt.datetime | None:
             value = parsedate_to_datetime(text)
         except (TypeError, ValueError):
             return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _modified_or_unknown(fs: fsspec.AbstractFileSystem, path: str) -> dt.datetime:
@@ -330,7 +330,7 @@ def _modified_or_unknown(fs: fsspec.AbstractFileSystem, path: str) -> dt.datetim
     except Exception:  # NotImplementedError, or a server without the command
         logger.debug("no modified time for %s; using the epoch", redact_url(str(path)))
         return UNKNOWN_MTIME
-    return modified if modified.tzinfo else modified.replace(tzinfo=dt.timezone.utc)
+    return modified if modified.tzinfo else modified.replace(tzinfo=dt.UTC)
 
 
 def _info_etag(info: t.Mapping[str, t.Any]) -> str | None:
@@ -389,7 +389,7 @@ def list_files(url: str, settings: StorageSettings) -> tuple[fsspec.AbstractFile
             RemoteFile(
                 url=_url_for(protocol, url, name),
                 path=name,
-                modified=modified.astimezone(dt.timezone.utc),
+                modified=modified.astimezone(dt.UTC),
                 size=int(info.get("size") or 0),
                 etag=_info_etag(info),
             )

@@ -78,7 +78,7 @@ class CSVFileStream(Stream):
         if not value:
             return None
         parsed = dt.datetime.fromisoformat(str(value))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
     def _fast_path_possible(self) -> bool:
         """True when records need no stream map or property selection, so they can be pre-encoded."""
@@ -159,7 +159,7 @@ class CSVFileStream(Stream):
         plan = bookmarks.plan_files(
             [remote for _, remote in all_files],
             files_state,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
             start_date=self._start_date(),
             settle_seconds=float(config.get("settle_seconds") or 0),
         )
@@ -206,7 +206,7 @@ class CSVFileStream(Stream):
                 filtered = 0
                 since_state = 0
                 line = task.resume_after_line
-                time_extracted = dt.datetime.now(dt.timezone.utc)
+                time_extracted = dt.datetime.now(dt.UTC)
                 record_suffix = b',"time_extracted":' + ENCODER.encode(time_extracted.isoformat()) + b"}\n"
                 file_metadata = {
                     "_sdc_source_file": remote.url,

@@ -322,7 +322,7 @@ def _epoch_from_number(number: float) -> int:
 
 def _epoch_from_datetime(moment: dt.datetime) -> int:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return math.floor(moment.timestamp())
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.e2e.helpers import BIN, ROOT, TOKEN, Sandbox, bulk_rows, messy_rows, write_csv
@@ -30,7 +30,7 @@ def _meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
 
 
 def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_process: Sandbox) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     drops = tmp_path / "drops"
     out = tmp_path / "out"
     first_rows = messy_rows(now, prefix="M")

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def _tap_config(tmp_path: Path, drops: Path, **extra: object) -> Path:
 
 
 def test_messy_file_every_valid_row_once_with_the_right_hashes(tmp_path: Path, sandbox_process: Sandbox) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = messy_rows(now)
     drops = tmp_path / "drops"
     csv_path = write_csv(drops / "purchases.csv", rows, extra_bad_line=True)
@@ -147,7 +147,7 @@ def test_messy_file_every_valid_row_once_with_the_right_hashes(tmp_path: Path, s
 
 def test_privacy_at_debug_level_through_faults(tmp_path: Path, sandbox_process: Sandbox) -> None:
     """DEBUG logging, retries, an API rejection and a final auth failure: still no PII and no token anywhere."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = messy_rows(now)
     drops = tmp_path / "drops"
     write_csv(drops / "purchases.csv", rows)
@@ -200,7 +200,7 @@ def test_privacy_at_debug_level_through_faults(tmp_path: Path, sandbox_process: 
 
 def test_kill_the_target_mid_run_and_rerun_loses_nothing(tmp_path: Path, sandbox_process: Sandbox) -> None:
     """Kill the target while it delivers; rerun from the last STATE it emitted: every row arrives, none twice."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = bulk_rows(now, 3000)
     drops = tmp_path / "drops"
     write_csv(drops / "bulk.csv", rows)
@@ -257,7 +257,7 @@ def test_kill_the_target_mid_run_and_rerun_loses_nothing(tmp_path: Path, sandbox
 def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     tmp_path: Path, sandbox_process: Sandbox, mode: str
 ) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = messy_rows(now)
     drops = tmp_path / "drops"
     write_csv(drops / "purchases.csv", rows)

@@ -11,7 +11,7 @@ from tap_offline_csv import bookmarks
 from tap_offline_csv.reader import CSVFormat, CSVFormatError
 from tap_offline_csv.storage import ConfigError, RemoteFile, redact_url
 
-T0 = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
 
 
 def _file(name: str, minutes: int = 0, size: int = 10, etag: str | None = None) -> RemoteFile:

@@ -466,7 +466,7 @@ def test_event_id_without_key_properties_hashes_the_record_without_sdc_columns()
 
 def test_event_id_is_stable_with_parsed_datetimes_in_the_record() -> None:
     columns = [c for c in PURCHASE_COLUMNS if c != "order_id"]
-    row = purchase_row(purchased_at=dt.datetime(2025, 11, 27, 10, 30, tzinfo=dt.timezone.utc))
+    row = purchase_row(purchased_at=dt.datetime(2025, 11, 27, 10, 30, tzinfo=dt.UTC))
     del row["order_id"]
     assert build_event(row, columns=columns).event_id == build_event(dict(row), columns=columns).event_id
 
@@ -501,7 +501,7 @@ T = 1_764_239_400  # 2025-11-27T10:30:00Z
         ("27/11/2025 10:30", T),  # first number above 12: day first
         ("11/27/2025", T - 10 * HOUR - 1800),
         ("Thu, 27 Nov 2025 10:30:00 +0000", T),
-        (dt.datetime(2025, 11, 27, 10, 30, tzinfo=dt.timezone.utc), T),
+        (dt.datetime(2025, 11, 27, 10, 30, tzinfo=dt.UTC), T),
         (dt.datetime(2025, 11, 27, 10, 30), T),
         (dt.date(2025, 11, 27), T - 10 * HOUR - 1800),
     ],
