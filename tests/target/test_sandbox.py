@@ -244,12 +244,38 @@ def test_duplicates_are_accepted_but_stored_once(sandbox: SandboxServer) -> None
 
 
 def test_deduplication_forgets_after_48_hours(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert post(sandbox, [make_event("order-1")]).status_code == 200
+    no_order = {"value": 1.0, "currency": "USD"}  # order_id dedup has its own, longer window (tested below)
+    assert post(sandbox, [make_event("ev-1", custom_data=no_order)]).status_code == 200
     later = time.time() + 49 * 3600
     monkeypatch.setattr(sandbox.state, "clock", lambda: later)
-    assert post(sandbox, [make_event("order-1", event_time=int(later) - 60)]).status_code == 200
+    assert post(sandbox, [make_event("ev-1", event_time=int(later) - 60, custom_data=no_order)]).status_code == 200
     assert sandbox.control.stats()["duplicates"] == 0
     assert len(sandbox.control.events()) == 2
+
+
+def test_purchases_with_the_same_order_id_merge_for_30_days(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = {"value": 5.0, "currency": "USD", "order_id": "A-1"}
+    assert post(sandbox, [make_event("ev-1", custom_data=order)]).status_code == 200
+    # Another event_id, same order, three days later: still the same purchase.
+    later = time.time() + 3 * 24 * 3600
+    monkeypatch.setattr(sandbox.state, "clock", lambda: later)
+    assert post(sandbox, [make_event("ev-2", event_time=int(later) - 60, custom_data=order)]).status_code == 200
+    assert sandbox.control.stats()["duplicates"] == 1
+    # A non-purchase event with that order_id is not merged with it.
+    assert (
+        post(
+            sandbox, [make_event("ev-3", event_name="CUSTOM_EVENT_1", event_time=int(later) - 60, custom_data=order)]
+        ).status_code
+        == 200
+    )
+    # After 30 days the order_id is forgotten.
+    much_later = time.time() + 31 * 24 * 3600
+    monkeypatch.setattr(sandbox.state, "clock", lambda: much_later)
+    again = make_event("ev-4", event_time=int(much_later) - 60, custom_data=order)
+    assert post(sandbox, [again]).status_code == 200
+    assert [event["event_id"] for event in sandbox.control.events()] == ["ev-1", "ev-3", "ev-4"]
 
 
 def test_test_events_are_counted_apart(sandbox: SandboxServer) -> None:

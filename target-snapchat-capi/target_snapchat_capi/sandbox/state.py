@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 DEDUP_WINDOW_SECONDS: Final = 48 * 3600
+#: PURCHASE events with the same order_id are merged over a longer window (contract section 2).
+ORDER_DEDUP_WINDOW_SECONDS: Final = 30 * 24 * 3600
 STATS_WINDOW_SECONDS: Final = 3600
 VALIDATE_LOGS_WINDOW_SECONDS: Final = 24 * 3600
 MAX_VALIDATE_LOGS_PER_PIXEL: Final = 1000
@@ -134,6 +136,7 @@ class SandboxState:
             self._events: list[dict[str, Any]] = []
             self._test_events: list[dict[str, Any]] = []
             self._dedup: dict[tuple[str, str], dict[str, float]] = {}
+            self._order_dedup: dict[tuple[str, str], float] = {}
             self._faults: deque[TransientFault] = deque()
             self._rejects: dict[str, RejectFault] = {}
             self._requests: list[dict[str, Any]] = []
@@ -225,6 +228,13 @@ class SandboxState:
                         duplicates += 1
                         continue
                     seen[event_id] = now
+                order_id = (event.get("custom_data") or {}).get("order_id")
+                if event.get("event_name") == "PURCHASE" and order_id:
+                    first_order = self._order_dedup.get((pixel_id, order_id))
+                    if first_order is not None and now - first_order <= ORDER_DEDUP_WINDOW_SECONDS:
+                        duplicates += 1
+                        continue
+                    self._order_dedup[(pixel_id, order_id)] = now
                 new += 1
                 if len(self._events) < self.max_stored_events:
                     self._events.append(event)
