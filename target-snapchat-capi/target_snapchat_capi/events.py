@@ -14,7 +14,8 @@ upper-cased with spaces and hyphens as underscores, it passes if it is one of Sn
 
 Event time: epoch seconds, milliseconds, microseconds or nanoseconds (told apart by magnitude: below 1e11 is
 seconds, i.e. up to year 5138), as a number or a numeric string; an 8-digit string is read as ``YYYYMMDD``;
-ISO-8601 with or without a zone (naive means UTC; ``Z`` accepted) and date-only; ``YYYY-MM-DD HH:MM[:SS]``;
+ISO-8601 with or without a zone (naive means the ``source_timezone`` setting, UTC by default; ``Z``
+accepted) and date-only; ``YYYY-MM-DD HH:MM[:SS]``;
 ``MM/DD/YYYY[ HH:MM[:SS][ AM|PM]]`` (US order; day-first only when the first number is above 12); RFC 2822;
 ``datetime``/``date`` objects. Sent as integer seconds (fractions cut). Allowed window: not older than
 ``max_event_age_days`` and not later than now + ``future_tolerance_minutes``.
@@ -43,7 +44,9 @@ event_id recipe (same input, same id, on every run):
 3. ``sha256_hex(json.dumps([pixel_id, stream_name, key_values], sort_keys=True, ensure_ascii=False,
    separators=(",", ":"), default=str))`` where ``key_values`` is the list of the record's key-property values
    in key-property order, or, when the stream has no key properties, the record itself without its ``_sdc_*``
-   columns.
+   columns; each value in one canonical form (scalars as text, whole numbers without ``.0``; ISO date-times
+   with a zone, and datetime objects, in UTC without offset), so that how a cell was typed on the way in
+   (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ import json
 import math
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -163,6 +167,8 @@ class EventSettings:
     data_processing_options_state: int | None = None
     #: when set, sent on each event as ``test_event_code`` (assumed field name)
     test_event_code: str | None = None
+    #: the zone of times written without one (``2026-11-27 18:30``); an IANA name, UTC by default
+    source_timezone: str = "UTC"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> EventSettings:
@@ -216,6 +222,19 @@ class EventSettings:
             )
         tolerance = _int_setting(config, "future_tolerance_minutes", capi.FUTURE_TOLERANCE_SECONDS // 60, 0)
         assert tolerance is not None
+        if tolerance > capi.FUTURE_TOLERANCE_SECONDS // 60:
+            raise ConfigError(
+                f"future_tolerance_minutes cannot exceed {capi.FUTURE_TOLERANCE_SECONDS // 60}: "
+                "Snapchat rejects events further in the future"
+            )
+
+        source_timezone = _optional_text(config, "source_timezone") or "UTC"
+        try:
+            zoneinfo.ZoneInfo(source_timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                "source_timezone must be an IANA time zone name such as Europe/Paris or America/New_York"
+            ) from None
 
         raw_options = _json_setting(config, "data_processing_options")
         options: tuple[str, ...] | None = None
@@ -241,6 +260,7 @@ class EventSettings:
             data_processing_options_country=_int_setting(config, "data_processing_options_country", None, 0),
             data_processing_options_state=_int_setting(config, "data_processing_options_state", None, 0),
             test_event_code=_optional_text(config, "test_event_code"),
+            source_timezone=source_timezone,
         )
 
 
@@ -320,23 +340,27 @@ def _epoch_from_number(number: float) -> int:
     return int(number // 1_000_000_000)
 
 
-def _epoch_from_datetime(moment: dt.datetime) -> int:
+def _epoch_from_datetime(moment: dt.datetime, naive_zone: dt.tzinfo) -> int:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+        # fold=0: in a daylight-saving overlap the earlier reading; in a gap, as if the clock had not moved.
+        moment = moment.replace(tzinfo=naive_zone)
     return math.floor(moment.timestamp())
 
 
-def parse_event_time(raw: Any) -> int | None:
-    """Integer epoch seconds from the formats in the module docstring, or None if unreadable."""
+def parse_event_time(raw: Any, naive_zone: dt.tzinfo = dt.UTC) -> int | None:
+    """Integer epoch seconds from the formats in the module docstring, or None if unreadable.
+
+    A time without a zone is read in ``naive_zone`` (the ``source_timezone`` setting; UTC by default).
+    """
     if isinstance(raw, bool) or raw is None:
         return None
     if isinstance(raw, int | float | Decimal):
         number = float(raw)
         return _epoch_from_number(number) if math.isfinite(number) else None
     if isinstance(raw, dt.datetime):
-        return _epoch_from_datetime(raw)
+        return _epoch_from_datetime(raw, naive_zone)
     if isinstance(raw, dt.date):
-        return _epoch_from_datetime(dt.datetime(raw.year, raw.month, raw.day))
+        return _epoch_from_datetime(dt.datetime(raw.year, raw.month, raw.day), naive_zone)
     if not isinstance(raw, str):
         return None
     text = raw.strip()
@@ -345,14 +369,14 @@ def parse_event_time(raw: Any) -> int | None:
     if _NUMERIC_RE.fullmatch(text):
         if len(text) == 8 and text.isdigit():
             try:
-                return _epoch_from_datetime(dt.datetime.strptime(text, "%Y%m%d"))
+                return _epoch_from_datetime(dt.datetime.strptime(text, "%Y%m%d"), naive_zone)
             except ValueError:
                 pass
         number = float(text)
         return _epoch_from_number(number) if math.isfinite(number) else None
     iso_text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
     try:
-        return _epoch_from_datetime(dt.datetime.fromisoformat(iso_text))
+        return _epoch_from_datetime(dt.datetime.fromisoformat(iso_text), naive_zone)
     except ValueError:
         pass
     if match := _US_DATETIME_RE.fullmatch(text):
@@ -365,11 +389,11 @@ def parse_event_time(raw: Any) -> int | None:
             hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
         try:
             moment = dt.datetime(year=int(year), month=month, day=day, hour=hours, minute=int(minute or 0))
-            return _epoch_from_datetime(moment) + int(second_of_minute or 0)
+            return _epoch_from_datetime(moment, naive_zone) + int(second_of_minute or 0)
         except ValueError:
             return None
     try:
-        return _epoch_from_datetime(email.utils.parsedate_to_datetime(text))
+        return _epoch_from_datetime(email.utils.parsedate_to_datetime(text), naive_zone)
     except (TypeError, ValueError, IndexError):
         return None
 
@@ -390,6 +414,32 @@ def _cell_text(raw: Any) -> str | None:
     if isinstance(raw, dt.datetime | dt.date):
         return raw.isoformat()
     return str(raw)
+
+
+def _canonical(raw: Any) -> Any:
+    """A cell in one form for event-id hashing: scalars as text, datetimes in UTC, containers element-wise."""
+    if isinstance(raw, dt.datetime) and raw.tzinfo is not None:
+        return raw.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+    if isinstance(raw, Mapping):
+        return {str(key): _canonical(value) for key, value in raw.items()}
+    if isinstance(raw, list | tuple):
+        return [_canonical(value) for value in raw]
+    if isinstance(raw, str):
+        return _canonical_time_text(raw)
+    return _cell_text(raw) if not isinstance(raw, bool) else raw
+
+
+def _canonical_time_text(text: str) -> str:
+    """ISO-8601 date-times with a zone, written the way a datetime object would be, so both forms hash alike."""
+    if len(text) >= 20 and text[4:5] == "-" and text[10:11] in "T ":
+        iso_text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+        try:
+            moment = dt.datetime.fromisoformat(iso_text)
+        except ValueError:
+            return text
+        if moment.tzinfo is not None:
+            return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+    return text
 
 
 def _id_text(raw: Any) -> str | None:
@@ -515,6 +565,7 @@ class EventBuilder:
         self._event_name_cache: dict[str, str | None] = {}
         self._max_age_seconds = settings.max_event_age_days * _SECONDS_PER_DAY
         self._future_tolerance_seconds = settings.future_tolerance_minutes * 60
+        self._naive_zone: dt.tzinfo = zoneinfo.ZoneInfo(settings.source_timezone)
         self._base_body: dict[str, Any] = {"action_source": settings.action_source}
         if settings.integration:
             self._base_body["integration"] = settings.integration
@@ -612,7 +663,7 @@ class EventBuilder:
         raw_time = self._get_event_time(record)
         if raw_time is None or raw_time == "":
             return Rejection("missing_event_time", f"column {time_column!r} is blank", event_id)
-        event_time = parse_event_time(raw_time)
+        event_time = parse_event_time(raw_time, self._naive_zone)
         if event_time is None:
             return Rejection(
                 "invalid_event_time",
@@ -639,11 +690,15 @@ class EventBuilder:
         user_data: dict[str, Any] = {}
         dropped: list[tuple[str, str]] = []
         row_country: str | None = None
+        phone_default = settings.default_phone_country
         if self._get_country is not None:
             raw_country = self._get_country(record)
             country_text = _cell_text(raw_country)
-            if country_text:
+            if country_text and country_text.strip() and not normalize.is_placeholder(country_text):
                 row_country = normalize.normalize_country(country_text)
+                if row_country is None:
+                    # The row names a country we cannot read: guessing the default could give a wrong number.
+                    phone_default = None
         for snap_field, get, prepare, plain, not_scalar in self._user_steps:
             raw = get(record)
             if raw is None or raw == "":
@@ -665,9 +720,7 @@ class EventBuilder:
             if raw is not None and raw != "":
                 text = raw if isinstance(raw, str) else _cell_text(raw)
                 value, outcome = (
-                    normalize.prepare_ph(text, row_country, settings.default_phone_country)
-                    if text is not None
-                    else (None, "ph_invalid")
+                    normalize.prepare_ph(text, row_country, phone_default) if text is not None else (None, "ph_invalid")
                 )
                 outcomes[outcome] += 1
                 if value is None:
@@ -730,10 +783,12 @@ class EventBuilder:
             return event_id
         if self._get_order_id is not None and (order_id := _id_text(self._get_order_id(record))):
             return order_id
+        # Values go in as text (_cell_text), so the id does not change with how a cell was typed on the way in
+        # (10 / 10.0 / "10", a date-time string / datetime object): only a change of content changes it.
         if self._key_properties:
-            identity: Any = [record.get(key) for key in self._key_properties]
+            identity: Any = [_canonical(record.get(key)) for key in self._key_properties]
         else:
-            identity = {key: value for key, value in record.items() if not key.startswith(SDC_PREFIX)}
+            identity = {key: _canonical(value) for key, value in record.items() if not key.startswith(SDC_PREFIX)}
         canonical = json.dumps(
             [self._settings.pixel_id, self._stream_name, identity],
             sort_keys=True,

@@ -279,7 +279,22 @@ def normalize_state(raw: str) -> str | None:
 @lru_cache(maxsize=4096)
 def normalize_country(raw: str) -> str | None:
     """Lowercase ISO-3166 alpha-2 from a code (alpha-2 or alpha-3) or a name; None if unknown."""
-    return COUNTRY_LOOKUP.get(_compact_key(raw))
+    text = raw.strip()
+    key = _compact_key(text)
+    if len(key) == 2 and not (len(text) == 2 and text.isalpha()):
+        return None  # "N/A" is not Namibia: a two-letter code must be written as two letters
+    return COUNTRY_LOOKUP.get(key)
+
+
+#: Cells that mean "no value" in exports; treated as blank, so the default country still applies to phones.
+BLANK_PLACEHOLDERS: Final[frozenset[str]] = frozenset(
+    {"n/a", "n.a.", "na", "none", "null", "nil", "unknown", "-", "--", "?", "#n/a", "(blank)"}
+)
+
+
+def is_placeholder(text: str) -> bool:
+    """True for a cell that only says it is empty (``N/A``, ``null``, ``-``)."""
+    return text.strip().casefold() in BLANK_PLACEHOLDERS
 
 
 def normalize_zip(raw: str, country: str | None = None) -> str | None:
@@ -311,6 +326,11 @@ def normalize_phone(raw: str, row_country: str | None, default_country: str | No
     if text.startswith("+"):
         region, outcome = None, "ph_international"
     elif text.startswith("00"):
+        # Where the row's (or default) country dials abroad with another prefix that also starts with 00
+        # (0011 in Australia, 0015/0021 carrier codes in Brazil), phonenumbers knows it; elsewhere 00 is +.
+        known = row_country or default_country
+        if known and (e164 := _valid_e164(text, known.upper())) is not None:
+            return e164, "ph_international"
         text, region, outcome = "+" + text[2:], None, "ph_international"
     elif row_country:
         region, outcome = row_country.upper(), "ph_row_country"
@@ -318,13 +338,19 @@ def normalize_phone(raw: str, row_country: str | None, default_country: str | No
         region, outcome = default_country.upper(), "ph_default_country"
     else:
         return None, "ph_unknown_country"
+    e164 = _valid_e164(text, region)
+    return (e164, outcome) if e164 is not None else (None, "ph_invalid")
+
+
+def _valid_e164(text: str, region: str | None) -> str | None:
+    """E.164 digits without ``+`` of a valid number, else None."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        return None, "ph_invalid"
+        return None
     if not phonenumbers.is_valid_number(number):
-        return None, "ph_invalid"
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:], outcome
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -251,10 +251,10 @@ class TargetSnapchatCAPI(Target):
         ),
         th.Property(
             "mapping",
-            th.ObjectType(additional_properties=th.StringType),
+            th.ObjectType(additional_properties=th.CustomType({"type": ["string", "null"]})),
             default={},
             description=f"{{Snap field: source column or dotted path}}. Fields: {_FIELD_NAMES}. "
-            "Unmapped fields are auto-detected from common column names.",
+            "Unmapped fields are auto-detected from common column names; null switches a field off.",
         ),
         th.Property(
             "default_phone_country",
@@ -272,7 +272,13 @@ class TargetSnapchatCAPI(Target):
             "future_tolerance_minutes",
             th.IntegerType,
             default=10,
-            description="Clock skew allowed for events in the future.",
+            description="Clock skew allowed for events in the future (at most 10, as Snapchat).",
+        ),
+        th.Property(
+            "source_timezone",
+            th.StringType,
+            default="UTC",
+            description="IANA time zone of event times written without one, e.g. Europe/Paris (default UTC).",
         ),
         th.Property(
             "batch_size",

@@ -440,8 +440,11 @@ def test_event_id_from_key_properties_is_the_documented_recipe_and_stable() -> N
     del row["order_id"]
     first = build_event(row, columns=columns, key_properties=("row_id",))
     again = build_event(dict(row), columns=columns, key_properties=("row_id",))
-    expected = sha(json.dumps([PIXEL, "purchases", [42]], sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    expected = sha(json.dumps([PIXEL, "purchases", ["42"]], sort_keys=True, ensure_ascii=False, separators=(",", ":")))
     assert first.event_id == again.event_id == expected
+    # The same content typed differently on the way in (a string, a float) gives the same id.
+    assert build_event({**row, "row_id": "42"}, columns=columns, key_properties=("row_id",)).event_id == expected
+    assert build_event({**row, "row_id": 42.0}, columns=columns, key_properties=("row_id",)).event_id == expected
     assert first.body["event_id"] == expected
     other_stream = build_event(row, columns=columns, key_properties=("row_id",), stream="other")
     assert other_stream.event_id != expected
@@ -459,16 +462,25 @@ def test_event_id_without_key_properties_hashes_the_record_without_sdc_columns()
     assert first.event_id == moved.event_id
     assert first.event_id != changed.event_id
     content = {k: v for k, v in row.items() if not k.startswith("_sdc_")}
+    content["purchased_at"] = "2025-11-27T10:30:00"  # date-times with a zone are hashed in UTC, without offset
     assert first.event_id == sha(
         json.dumps([PIXEL, "purchases", content], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     )
 
 
-def test_event_id_is_stable_with_parsed_datetimes_in_the_record() -> None:
+def test_event_id_does_not_change_with_how_a_time_was_typed() -> None:
+    """A date-time column arrives as a string, or as a datetime once singer-sdk has parsed it (stream maps)."""
     columns = [c for c in PURCHASE_COLUMNS if c != "order_id"]
-    row = purchase_row(purchased_at=dt.datetime(2025, 11, 27, 10, 30, tzinfo=dt.UTC))
-    del row["order_id"]
-    assert build_event(row, columns=columns).event_id == build_event(dict(row), columns=columns).event_id
+    as_text = purchase_row(purchased_at="2025-11-27T10:30:00Z")
+    as_datetime = purchase_row(purchased_at=dt.datetime(2025, 11, 27, 10, 30, tzinfo=dt.UTC))
+    as_offset = purchase_row(purchased_at="2025-11-27T12:30:00+02:00")
+    for row in (as_text, as_datetime, as_offset):
+        del row["order_id"]
+    ids = {build_event(row, columns=columns).event_id for row in (as_text, as_datetime, as_offset)}
+    assert len(ids) == 1
+    later = purchase_row(purchased_at="2025-11-27T10:31:00Z")
+    del later["order_id"]
+    assert build_event(later, columns=columns).event_id not in ids
 
 
 # -- time and value parsing
@@ -661,3 +673,40 @@ def test_settings_errors_are_clear(config: dict[str, Any], message: str) -> None
     full = config if "pixel_id" in config or config == {} else {"pixel_id": PIXEL, **config}
     with pytest.raises(ConfigError, match=message):
         EventSettings.from_config(full)
+
+
+def test_naive_times_are_read_in_the_source_timezone() -> None:
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    assert parse_event_time("2025-11-27 11:30:00", paris) == T  # UTC+1 in November
+    assert parse_event_time("11/27/2025 11:30", paris) == T
+    assert parse_event_time("2025-11-27T10:30:00Z", paris) == T  # an explicit zone wins
+    # A shop in Paris writing local time 30 minutes ago: with the setting it is recent, without it "the future".
+    now = dt.datetime.now(dt.UTC)
+    local = (now - dt.timedelta(minutes=30)).astimezone(paris).strftime("%Y-%m-%d %H:%M:%S")
+    in_paris = make_builder({"source_timezone": "Europe/Paris"}).build(
+        purchase_row(purchased_at=local), now.timestamp()
+    )
+    assert isinstance(in_paris, Event)
+    assert abs(in_paris.body["event_time"] - (now.timestamp() - 1800)) < 2
+
+
+def test_source_timezone_must_be_an_iana_name() -> None:
+    with pytest.raises(ConfigError, match="source_timezone"):
+        EventSettings.from_config({"pixel_id": PIXEL, "source_timezone": "Paris time"})
+
+
+def test_placeholder_country_leaves_the_default_phone_country_in_charge() -> None:
+    builder = make_builder({"default_phone_country": "US"}, columns=[*PURCHASE_COLUMNS, "country"])
+    event = builder.build(purchase_row(country="N/A"), NOW)
+    assert isinstance(event, Event)
+    assert event.body["user_data"]["ph"] == [sha("14155550100")]
+    assert "country" not in event.body["user_data"]
+
+
+def test_unreadable_country_does_not_borrow_the_default_for_phones() -> None:
+    builder = make_builder({"default_phone_country": "US"}, columns=[*PURCHASE_COLUMNS, "country"])
+    event = builder.build(purchase_row(country="Atlantis", email=""), NOW)
+    assert isinstance(event, Rejection)  # no email, and the phone's country is unknown: no match key
+    assert event.reason == "missing_match_keys"

@@ -401,3 +401,19 @@ def test_hashed_outputs_are_lowercase_sha256_hex() -> None:
         value, _ = n.SIMPLE_PREPARERS[field](raw)
         assert value is not None
         assert capi.is_sha256_hex(value), field
+
+
+def test_00_prefix_respects_a_country_whose_international_prefix_differs() -> None:
+    # Australia dials abroad with 0011; the row's country tells phonenumbers so.
+    assert n.normalize_phone("0011 44 20 7946 0958", "AU", None) == ("442079460958", "ph_international")
+    # Where 00 is not the dialling prefix (US: 011), 00 still means "a country code follows" (the contract's rule).
+    assert n.normalize_phone("0044 20 7946 0958", "US", None) == ("442079460958", "ph_international")
+    assert n.normalize_phone("0044 20 7946 0958", None, None) == ("442079460958", "ph_international")
+
+
+def test_placeholder_country_is_not_namibia() -> None:
+    assert n.normalize_country("N/A") is None
+    assert n.normalize_country("NA") == "na"  # written as a code, it is Namibia
+    assert n.is_placeholder(" n/a ")
+    assert n.is_placeholder("NULL")
+    assert not n.is_placeholder("Namibia")

@@ -12,7 +12,8 @@ does not own the pixel: 403):
   problems (malformed JSON, no events, too many, too large): 400 `{"status": "INVALID", "reason": ...}`.
   Success: 200 `{"status": "VALID", "reason": "Events have been processed successfully."}`. Events are
   deduplicated by (pixel, event_name, event_id) within 48 h, and PURCHASE events also by (pixel, order_id)
-  within 30 days: a duplicate is accepted but stored once and counted as a duplicate. Events carrying `test_event_code` are counted as test events, not live ones.
+  within 30 days: a duplicate is accepted but stored once and counted as a duplicate. Events carrying
+  `test_event_code` are counted as test events, not live ones.
 - `POST /v3/{pixel}/events/validate`: the same checks, always 200 for a well-formed request, with
   `{"status": "VALID"|"INVALID", "test_event": true, "event_logs": [{"event": i, "status": ...,
   "errors": {"codes": [...], "error_msgs": [...]}, "warnings": []}, ...]}`; nothing counts as a conversion.
