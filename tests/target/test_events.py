@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -676,8 +677,6 @@ def test_settings_errors_are_clear(config: dict[str, Any], message: str) -> None
 
 
 def test_naive_times_are_read_in_the_source_timezone() -> None:
-    from zoneinfo import ZoneInfo
-
     paris = ZoneInfo("Europe/Paris")
     assert parse_event_time("2025-11-27 11:30:00", paris) == T  # UTC+1 in November
     assert parse_event_time("11/27/2025 11:30", paris) == T
