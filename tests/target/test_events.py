@@ -7,8 +7,8 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from target_snapchat_capi import capi
