@@ -25,6 +25,7 @@ raises event content: messages name the status, the pixel, the path and Snap's o
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 import threading
@@ -334,6 +335,10 @@ class CapiClient:
     def _deliver_batch(self, batch: list[int], encoded: list[bytes], url: str, state: _SendState) -> None:
         """Send one batch; isolate any events Snap rejects and resend the rest until all are settled."""
         pending = [batch]
+        # A request-level problem (a field Snap does not take, a pixel issue) fails every sub-request alike; a few
+        # bad events fail only the halves holding them, so a success comes within about log2(n) splits.
+        unnamed_failures, any_success = 0, False
+        systemic_limit = 2 * max(1, len(batch) - 1).bit_length() + 2
         while pending:
             indices = pending.pop()
             answer = self._post(indices, encoded, url, state)
@@ -342,6 +347,7 @@ class CapiClient:
                 self._record_verdicts(indices, payload["event_logs"], state)
                 continue
             if payload.get("status") == capi.STATUS_VALID:
+                any_success = True
                 with state.lock:
                     state.delivered.extend(indices)
                 continue
@@ -352,7 +358,17 @@ class CapiClient:
                 rest = indices[:bad] + indices[bad + 1 :]
                 if rest:
                     pending.append(rest)
-            elif len(indices) == 1:
+                continue
+            unnamed_failures += 1
+            if len(batch) > 1 and not any_success and unnamed_failures >= systemic_limit:
+                raise DeliveryError(
+                    f"Snapchat rejected {unnamed_failures} requests in a row without naming an event "
+                    f"(last: HTTP {answer.status} {code}: {message}). This is a problem with the requests as a "
+                    "whole (pixel, token, or a field Snapchat does not accept), not with single events; the run "
+                    "stops so that no state moves past these events.",
+                    status=answer.status,
+                )
+            if len(indices) == 1:
                 self._reject(state, indices[0], code, message)
             else:
                 middle = len(indices) // 2
@@ -404,7 +420,8 @@ class CapiClient:
             attempt += 1
             with state.lock:
                 state.retries += 1
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            # Retry-After is honoured when it asks for a wait; "0" or a date in the past would burn every retry at once.
+            delay = retry_after if retry_after is not None and retry_after > 0 else self._backoff(attempt)
             logger.warning(
                 "Snapchat CAPI %s (%d events); retry %d/%d in %.2fs",
                 failure,
@@ -507,6 +524,8 @@ class CapiClient:
                 seconds = parsedate_to_datetime(header).timestamp() - time.time()
             except (TypeError, ValueError):
                 return None
+        if not math.isfinite(seconds):
+            return None
         return min(max(seconds, 0.0), self.backoff_max_seconds)
 
 

@@ -51,6 +51,11 @@ class SnapchatCAPISink(BatchSink):
     def max_size(self) -> int:
         return self.run.sink_batch_size
 
+    def _validate_and_parse(self, record: dict) -> dict:
+        """No JSON-schema validation or timestamp parsing by the SDK: their error logs quote cell values (personal
+        data), and the event builder checks and parses what Snapchat needs, reporting by field and reason."""
+        return record
+
     def process_record(self, record: dict, context: dict) -> None:
         result = self.builder.build(record, time.time())
         self.run.report.records_read += 1

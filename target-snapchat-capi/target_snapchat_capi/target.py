@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import traceback
@@ -100,6 +99,9 @@ class RunContext:
     _in_flight: deque[Future[None]] = field(default_factory=deque, repr=False)
     batches_submitted: int = 0
     batches_settled: int = 0
+    request_batch_size: int = capi.MAX_EVENTS_PER_REQUEST
+    # Set when a batch fails for good: batches queued behind it are not sent (the run is about to stop).
+    _failed: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def reject(self, stream_name: str, rejection: Rejection, source: tuple[t.Any, t.Any]) -> None:
         with self._lock:
@@ -145,12 +147,18 @@ class RunContext:
                 self.report.add_delivered(stream_name, [event.match_keys for event in events])
             return
         assert self.client is not None
+        if self._failed.is_set():
+            return
         try:
             result = self.client.send(bodies, validate_only=self.mode == "validate_only")
         except DeliveryError as exc:
+            self._failed.set()
             # Count what did get through before the failure, so the report of a failed run still adds up.
             if exc.result is not None:
                 self._account(stream_name, events, sources, exc.result)
+            raise
+        except BaseException:
+            self._failed.set()
             raise
         self._account(stream_name, events, sources, result)
 
@@ -178,7 +186,7 @@ class RunContext:
         if self._dry_run_file is None:
             self.dry_run_path.parent.mkdir(parents=True, exist_ok=True)
             self._dry_run_file = self.dry_run_path.open("wb")
-        for request_body in CapiClient.plan_request_bodies(bodies, self.sink_batch_size):
+        for request_body in CapiClient.plan_request_bodies(bodies, self.request_batch_size):
             self._dry_run_file.write(request_body + b"\n")
             self.report.requests += 1
         self._dry_run_file.flush()
@@ -356,7 +364,6 @@ class TargetSnapchatCAPI(Target):
         # Sinks drain one after another; the parallelism is in the client's requests.
         self.max_parallelism = 1
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
-        _quiet_http_loggers()
 
     def _build_run_context(self) -> RunContext:
         config = self.config
@@ -391,6 +398,7 @@ class TargetSnapchatCAPI(Target):
             rejects=RejectsFile(config.get("reject_path") or DEFAULT_REJECT_PATH, report.started_at),
             client=client,
             sink_batch_size=batch_size * max_concurrency,
+            request_batch_size=batch_size,
             mode=mode,
             dry_run_path=Path(config.get("dry_run_path") or DEFAULT_DRY_RUN_PATH),
         )
@@ -515,9 +523,3 @@ def _safe_error_text(error: BaseException) -> str:
     if isinstance(error, KeyboardInterrupt | SystemExit):
         return type(error).__name__
     return f"{type(error).__name__} (details in the log)"
-
-
-def _quiet_http_loggers() -> None:
-    # httpx logs every request URL at INFO, and the URL carries the token: keep those loggers at WARNING.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)

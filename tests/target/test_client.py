@@ -274,6 +274,26 @@ def test_request_level_400_on_a_single_event_becomes_its_rejection(
     assert [(r.index, r.code) for r in result.rejected] == [(2, "EVENT_TIME_IN_FUTURE")]
 
 
+def test_a_400_that_fails_every_request_alike_stops_the_run(sandbox: SandboxServer, make_client: ClientFactory) -> None:
+    """A request-level problem must not turn into 2000 "rejected" events and a state that moves past them."""
+    sandbox.control.add_faults({"status": 400, "reason": "Unknown field: foo", "times": 10_000})
+    with pytest.raises(DeliveryError, match="problem with the requests as a whole") as caught:
+        make_client().send(make_events(2000))
+    # It gives up after about 2*log2(n) unnamed failures instead of the 3999 requests full isolation would take.
+    assert sandbox.control.stats()["requests"] <= 2 * (2000).bit_length() + 2
+    assert caught.value.result is not None
+    assert caught.value.result.delivered == []
+
+
+def test_two_bad_events_without_index_are_still_isolated(sandbox: SandboxServer, make_client: ClientFactory) -> None:
+    sandbox.control.add_faults(
+        {"reject_event_id": "e-0", "with_index": False}, {"reject_event_id": "e-1", "with_index": False}
+    )
+    result = make_client().send(make_events(64))
+    assert sorted(r.index for r in result.rejected) == [0, 1]
+    assert len(result.delivered) == 62
+
+
 # --- token and pixel errors -------------------------------------------------------------------------------
 
 
