@@ -298,9 +298,12 @@ class CSVFileReader:
         self.resume_after_line = resume_after_line
         self._binary = binary
         self._stream = _decompressed(binary, url, compression_for(url, fmt.compression))
+        # utf-8-sig drops a byte-order mark before the CSV parser sees it: Excel's "CSV UTF-8" writes one, often
+        # followed by a quoted header ("\ufeff"email"), which the parser would otherwise take as part of the name.
+        encoding = "utf-8-sig" if codecs.lookup(fmt.encoding).name == "utf-8" else fmt.encoding
         self._text = io.TextIOWrapper(
             t.cast("t.IO[bytes]", self._stream),
-            encoding=fmt.encoding,
+            encoding=encoding,
             errors="tap_offline_csv_count",
             newline="",
         )
@@ -327,6 +330,8 @@ class CSVFileReader:
                 strict=True,
             )
             raw = next(self._csv, None)
+            while raw is not None and not any(cell.strip() for cell in raw):
+                raw = next(self._csv, None)  # blank (or delimiter-only) lines above the header
         except csv.Error as exc:
             raise CSVFormatError(
                 self.url, f"line {self.fmt.skip_rows + 1}: the header cannot be parsed ({exc})"

@@ -20,7 +20,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 
 from tap_offline_csv import bookmarks
-from tap_offline_csv.reader import CSVFileReader, CSVFormat, replication_sort_key
+from tap_offline_csv.reader import CSVFileReader, CSVFormat, CSVFormatError, replication_sort_key
 from tap_offline_csv.storage import RemoteFile, StorageSettings, list_files, open_binary
 from tap_offline_csv.writer import ENCODER, BufferedMsgspecWriter
 
@@ -215,65 +215,94 @@ class CSVFileStream(Stream):
                 if task.resume_after_line:
                     self.logger.info("%s: resuming after line %d (%d rows already sent)", remote.url, line, emitted)
 
-                reader = CSVFileReader(
-                    open_binary(fs_by_url[remote.url], remote),
-                    remote.url,
-                    self.definition.fmt,
-                    columns=columns,
-                    resume_after_line=task.resume_after_line,
-                )
-                with reader:
-                    for line, record in reader.rows():
-                        if rk is not None:
-                            value = record.get(rk)
-                            if value is not None:
-                                key = rk_key(value)
-                                if threshold is not None and key <= threshold:
-                                    filtered += 1
-                                    continue
-                                if pending is None or key > pending:
-                                    pending, pending_value = key, value
-                        if add_metadata:
-                            record.update(file_metadata)
-                            record["_sdc_source_lineno"] = line
-                        if limit is not None and total >= limit:
-                            # This row is not sent: the bookmark stops at the line before it.
-                            self._checkpoint(
-                                bookmark,
-                                emitted=emitted,
-                                line=line - 1,
-                                done=False,
-                                state=state,
-                                pending_value=pending_value,
-                                write_messages=write_messages,
-                            )
-                            self._abort_sync(
-                                MaxRecordsLimitException(f"Stream {self.name} reached its record limit {limit}")
-                            )
-                        if fast:
-                            out += record_prefix
-                            encode_into(record, out, -1)
-                            out += record_suffix
-                            if len(out) >= flush_at:
-                                writer.write_out()
-                        elif write_messages:
-                            self._write_record_message(record)
-                        emitted += 1
-                        total += 1
-                        since_state += 1
-                        if since_state >= every:
-                            self._checkpoint(
-                                bookmark,
-                                emitted=emitted,
-                                line=line,
-                                done=False,
-                                state=state,
-                                pending_value=pending_value,
-                                write_messages=write_messages,
-                            )
-                            record_counter.increment(since_state)
-                            since_state = 0
-                        yield record
+                try:
+                    reader = CSVFileReader(
+                        open_binary(fs_by_url[remote.url], remote),
+                        remote.url,
+                        self.definition.fmt,
+                        columns=columns,
+                        resume_after_line=task.resume_after_line,
+                    )
+                    with reader:
+                        for line, record in reader.rows():
+                            if rk is not None:
+                                value = record.get(rk)
+                                if value is not None:
+                                    key = rk_key(value)
+                                    if threshold is not None and key <= threshold:
+                                        filtered += 1
+                                        continue
+                                    if pending is None or key > pending:
+                                        pending, pending_value = key, value
+                            if add_metadata:
+                                record.update(file_metadata)
+                                record["_sdc_source_lineno"] = line
+                            if limit is not None and total >= limit:
+                                # This row is not sent: the bookmark stops at the line before it.
+                                self._checkpoint(
+                                    bookmark,
+                                    emitted=emitted,
+                                    line=line - 1,
+                                    done=False,
+                                    state=state,
+                                    pending_value=pending_value,
+                                    write_messages=write_messages,
+                                )
+                                self._abort_sync(
+                                    MaxRecordsLimitException(f"Stream {self.name} reached its record limit {limit}")
+                                )
+                            if fast:
+                                out += record_prefix
+                                encode_into(record, out, -1)
+                                out += record_suffix
+                                if len(out) >= flush_at:
+                                    writer.write_out()
+                            elif write_messages:
+                                self._write_record_message(record)
+                            emitted += 1
+                            total += 1
+                            since_state += 1
+                            if since_state >= every:
+                                self._checkpoint(
+                                    bookmark,
+                                    emitted=emitted,
+                                    line=line,
+                                    done=False,
+                                    state=state,
+                                    pending_value=pending_value,
+                                    write_messages=write_messages,
+                                )
+                                record_counter.increment(since_state)
+                                since_state = 0
+                            yield record
+                        self._checkpoint(
+                            bookmark,
+                            emitted=emitted,
+                            line=line,
+                            done=True,
+                            state=state,
+                            pending_value=pending_value,
+                            write_messages=write_messages,
+                        )
+                        record_counter.increment(since_state)
+                    self.logger.info(
+                        "%s: %d records emitted, %d rows at or below the replication key bookmark; %s",
+                        remote.url,
+                        emitted - task.rows_already_sent,
+                        filtered,
+                        reader.stats.summary(),
+                    )
+                except CSVFormatError as exc:
+                    if self.definition.fmt.on_bad_row == "fail":
+                        raise
+                    # One unreadable file must not hold back the files after it. It is set aside with its
+                    # fingerprint, so it is read again as soon as it is replaced or fixed.
+                    self.logger.error(
+                        "%s; file skipped after %d record(s). A corrected file (new size or time) is read again.",
+                        exc,
+                        emitted - task.rows_already_sent,
+                    )
+                    bookmark["error"] = exc.reason
                     self._checkpoint(
                         bookmark,
                         emitted=emitted,
@@ -284,13 +313,6 @@ class CSVFileStream(Stream):
                         write_messages=write_messages,
                     )
                     record_counter.increment(since_state)
-                self.logger.info(
-                    "%s: %d records emitted, %d rows at or below the replication key bookmark; %s",
-                    remote.url,
-                    emitted - task.rows_already_sent,
-                    filtered,
-                    reader.stats.summary(),
-                )
 
         if (
             rk

@@ -14,7 +14,14 @@ from tap_offline_csv.reader import (
     CSVFormat,
     read_header,
 )
-from tap_offline_csv.storage import ConfigError, SourceError, StorageSettings, list_files, open_binary
+from tap_offline_csv.storage import (
+    ConfigError,
+    SourceError,
+    StorageSettings,
+    list_files,
+    open_binary,
+    redact_url,
+)
 from tap_offline_csv.streams import METADATA_COLUMNS, CSVFileStream, StreamDefinition
 from tap_offline_csv.writer import BufferedMsgspecWriter
 
@@ -231,7 +238,7 @@ class TapOfflineCSV(Tap):
                 break
         if not header:
             raise SourceError(
-                ", ".join(definition.paths),
+                ", ".join(redact_url(path) for path in definition.paths),
                 f"stream {definition.name!r}: every matching file is empty (no header)",
             )
         column_types = definition.fmt.column_types

@@ -155,7 +155,7 @@ def test_header_differing_from_the_stream_schema(tmp_path: Path) -> None:
     assert f"file://{tmp_path}/b.csv" in warning and "new_col" in warning and "email" in warning
 
 
-def test_header_sharing_no_column_or_lacking_the_key_fails(tmp_path: Path) -> None:
+def test_header_sharing_no_column_or_lacking_the_key_fails_with_on_bad_row_fail(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("event_id,email\nev1,a@example.com\n")
     os_time = 1_700_000_000
     import os  # noqa: PLC0415
@@ -163,10 +163,34 @@ def test_header_sharing_no_column_or_lacking_the_key_fails(tmp_path: Path) -> No
     os.utime(tmp_path / "a.csv", (os_time, os_time))
     (tmp_path / "b.csv").write_text("other,columns\n1,2\n")
     with pytest.raises(CSVFormatError, match=r"b\.csv: the header shares no column"):
-        run_tap({"path": str(tmp_path / "*.csv")})
+        run_tap({"path": str(tmp_path / "*.csv"), "on_bad_row": "fail"})
     (tmp_path / "b.csv").write_text("email\nx@example.com\n")
     with pytest.raises(CSVFormatError, match=r"b\.csv: the header lacks the key column\(s\) event_id"):
-        run_tap({"path": str(tmp_path / "*.csv"), "key_properties": ["event_id"]})
+        run_tap({"path": str(tmp_path / "*.csv"), "key_properties": ["event_id"], "on_bad_row": "fail"})
+
+
+def test_an_unreadable_file_is_set_aside_and_the_files_after_it_are_read(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+
+    for name, content, mtime in [
+        ("a.csv", "event_id,email\nev1,a@example.com\n", 1_700_000_000),
+        ("b.csv", "Event ID,Email\nev2,b@example.com\n", 1_700_000_100),  # renamed columns: none shared
+        ("c.csv", "event_id,email\nev3,c@example.com\n", 1_700_000_200),
+    ]:
+        (tmp_path / name).write_text(content)
+        os.utime(tmp_path / name, (mtime, mtime))
+    config = {"path": str(tmp_path / "*.csv"), "key_properties": ["event_id"]}
+    out = run_tap(config)
+    assert [record["event_id"] for record in out.records] == ["ev1", "ev3"]
+    bad = out.files_state()[f"file://{tmp_path}/b.csv"]
+    assert bad["done"] is True
+    assert "shares no column" in bad["error"]
+    assert any(line.startswith("ERROR") and "b.csv" in line and "file skipped" in line for line in out.logs)
+    # Unchanged, it stays aside; fixed, it is read.
+    assert run_tap(config, state=out.final_state).records == []
+    (tmp_path / "b.csv").write_text("event_id,email\nev2,b@example.com\n")
+    fixed = run_tap(config, state=out.final_state)
+    assert [record["event_id"] for record in fixed.records] == ["ev2"]
 
 
 def test_unparsable_typed_value_is_a_bad_row(tmp_path: Path) -> None:
@@ -203,7 +227,9 @@ def test_very_long_lines(tmp_path: Path) -> None:
 def test_corrupt_compressed_file_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "x.csv.gz").write_bytes(gzip.compress(b"event_id\nev1\n")[:-12] + b"garbage")
     with pytest.raises(CSVFormatError, match=r"x\.csv\.gz: cannot be decompressed"):
-        run_tap({"path": str(tmp_path / "x.csv.gz")})
+        run_tap({"path": str(tmp_path / "x.csv.gz"), "on_bad_row": "fail"})
+    skipped = run_tap({"path": str(tmp_path / "x.csv.gz")})
+    assert any("x.csv.gz: cannot be decompressed" in line and "file skipped" in line for line in skipped.logs)
 
 
 def test_missing_path_fails_fast_naming_it(tmp_path: Path) -> None:
@@ -234,3 +260,17 @@ def test_memory_stays_flat_however_large_the_file(tmp_path: Path) -> None:
     large = _peak_memory_reading(tmp_path, 60_000)  # ~2 MB of text
     assert large < 1_000_000
     assert abs(large - small) < 100_000  # streamed: the peak does not grow with the file
+
+
+def test_excel_bom_before_a_quoted_header(tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" export: a byte-order mark, then a quoted header."""
+    out, _ = _run(tmp_path, b'\xef\xbb\xbf"event_id","email"\r\n"ev1","a@example.com"\r\n', key_properties=["event_id"])
+    assert [record["event_id"] for record in out.records] == ["ev1"]
+    assert "email" in out.records[0]
+
+
+def test_blank_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
+    out, url = _run(tmp_path, "\n,,\nevent_id,email\nev1,a@example.com\nev2,b@example.com\n")
+    assert [record["event_id"] for record in out.records] == ["ev1", "ev2"]
+    assert [record["_sdc_source_lineno"] for record in out.records] == [4, 5]
+    assert out.files_state()[url]["rows"] == 2

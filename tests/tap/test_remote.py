@@ -287,3 +287,16 @@ def test_http_file_through_storage_options(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def test_credentials_of_every_path_in_a_list_stay_out_of_errors(ftp_server, tmp_path: Path) -> None:
+    """Every path of a list is named without its credentials, not only the first one."""
+    folder = f"empty-{uuid.uuid4().hex[:8]}"
+    (ftp_server.root / folder).mkdir()
+    (ftp_server.root / folder / "b.csv").write_bytes(b"")
+    (tmp_path / "a.csv").write_bytes(b"")
+    ftp_url = f"ftp://{FTP_USER}:{FTP_PASSWORD}@127.0.0.1:{ftp_server.port}/{folder}/b.csv"
+    with pytest.raises(SourceError, match="every matching file is empty") as caught:
+        run_tap({"path": [str(tmp_path / "a.csv"), ftp_url]})
+    assert FTP_PASSWORD not in str(caught.value)
+    assert f"127.0.0.1:{ftp_server.port}/{folder}/b.csv" in str(caught.value)
