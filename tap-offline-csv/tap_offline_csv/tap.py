@@ -210,13 +210,22 @@ class TapOfflineCSV(Tap):
                 on_bad_row=config.get("on_bad_row") or "skip",
                 key_properties=tuple(entry.get("key_properties") or ()),
             )
+            replication_key = entry.get("replication_key") or None
+            if replication_key and fmt.column_types.get(replication_key, "string") == "string":
+                # "10" < "9" and "12/01/2025" > "11/30/2026" as text: only ISO-8601 text compares correctly.
+                self.logger.warning(
+                    "Stream %s: replication_key %r is compared as text; give it a column_types entry "
+                    "(integer, number, date or date-time) unless its values are ISO-8601 or fixed-width",
+                    name,
+                    replication_key,
+                )
             definitions.append(
                 StreamDefinition(
                     name=name,
                     paths=list(paths),
                     fmt=fmt,
                     key_properties=fmt.key_properties,
-                    replication_key=entry.get("replication_key") or None,
+                    replication_key=replication_key,
                 )
             )
         return definitions
