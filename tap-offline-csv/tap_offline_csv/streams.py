@@ -275,16 +275,6 @@ class CSVFileStream(Stream):
                                 record_counter.increment(since_state)
                                 since_state = 0
                             yield record
-                        self._checkpoint(
-                            bookmark,
-                            emitted=emitted,
-                            line=line,
-                            done=True,
-                            state=state,
-                            pending_value=pending_value,
-                            write_messages=write_messages,
-                        )
-                        record_counter.increment(since_state)
                     self.logger.info(
                         "%s: %d records emitted, %d rows at or below the replication key bookmark; %s",
                         remote.url,
@@ -303,16 +293,17 @@ class CSVFileStream(Stream):
                         emitted - task.rows_already_sent,
                     )
                     bookmark["error"] = exc.reason
-                    self._checkpoint(
-                        bookmark,
-                        emitted=emitted,
-                        line=line,
-                        done=True,
-                        state=state,
-                        pending_value=pending_value,
-                        write_messages=write_messages,
-                    )
-                    record_counter.increment(since_state)
+                # The file is settled, read whole or set aside: its bookmark says so, and STATE covers it.
+                self._checkpoint(
+                    bookmark,
+                    emitted=emitted,
+                    line=line,
+                    done=True,
+                    state=state,
+                    pending_value=pending_value,
+                    write_messages=write_messages,
+                )
+                record_counter.increment(since_state)
 
         if (
             rk
