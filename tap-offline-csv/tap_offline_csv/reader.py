@@ -210,6 +210,45 @@ def compression_for(url: str, compression: str) -> str:
     return "none"
 
 
+class _ZstdStream(io.RawIOBase):
+    """zstd frames streamed from a file. A file that ends inside a frame raises EOFError, as gzip, bz2 and xz do;
+    zstandard's own stream reader just stops there, which would pass a truncated upload off as a whole file."""
+
+    def __init__(self, binary: t.BinaryIO) -> None:
+        import zstandard  # noqa: PLC0415
+
+        self._binary = binary
+        self._context = zstandard.ZstdDecompressor()
+        self._frame = self._context.decompressobj()
+        self._in_frame = False
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: t.Any) -> int:
+        while not self._pending:
+            chunk = self._binary.read(TEXT_CHUNK_SIZE)
+            if self._frame.eof:  # a file may hold several frames: the rest starts a new one
+                chunk = self._frame.unused_data + chunk
+                self._frame = self._context.decompressobj()
+                self._in_frame = False
+            if not chunk:
+                if self._in_frame:
+                    raise EOFError("the zstd data ends inside a frame (a truncated file?)")
+                return 0
+            self._in_frame = True
+            self._pending = memoryview(self._frame.decompress(chunk))
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._binary.close()
+        super().close()
+
+
 def _decompressed(binary: t.BinaryIO, url: str, compression: str) -> t.BinaryIO:
     if compression == "none":
         return binary
@@ -220,9 +259,7 @@ def _decompressed(binary: t.BinaryIO, url: str, compression: str) -> t.BinaryIO:
     if compression == "xz":
         return t.cast("t.BinaryIO", lzma.LZMAFile(binary, mode="rb"))
     if compression == "zstd":
-        import zstandard  # noqa: PLC0415
-
-        return t.cast("t.BinaryIO", zstandard.ZstdDecompressor().stream_reader(binary, closefd=True))
+        return t.cast("t.BinaryIO", io.BufferedReader(_ZstdStream(binary), buffer_size=TEXT_CHUNK_SIZE))
     # zip: exactly one file member, streamed from the archive.
     try:
         archive = zipfile.ZipFile(binary)

@@ -274,3 +274,18 @@ def test_blank_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
     assert [record["event_id"] for record in out.records] == ["ev1", "ev2"]
     assert [record["_sdc_source_lineno"] for record in out.records] == [4, 5]
     assert out.files_state()[url]["rows"] == 2
+
+
+def test_truncated_zstd_file_is_not_taken_for_a_whole_one(tmp_path: Path) -> None:
+    import zstandard  # noqa: PLC0415
+
+    rows = "".join(f"ev{n},{n}123.45\n" for n in range(50_000))
+    whole = zstandard.ZstdCompressor().compress(("event_id,amount\n" + rows).encode())
+    (tmp_path / "x.csv.zst").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(CSVFormatError, match=r"x\.csv\.zst: cannot be decompressed or read after line \d+"):
+        run_tap({"path": str(tmp_path / "x.csv.zst"), "on_bad_row": "fail"})
+    out = run_tap({"path": str(tmp_path / "x.csv.zst")})
+    # Every row sent is a whole row of the file; none is a row cut short by the truncation.
+    assert all(record["amount"] == f"{record['event_id'][2:]}123.45" for record in out.records)
+    assert 0 < len(out.records) < 50_000
+    assert "cannot be decompressed" in out.files_state()[f"file://{tmp_path}/x.csv.zst"]["error"]
