@@ -341,6 +341,10 @@ def _info_etag(info: t.Mapping[str, t.Any]) -> str | None:
     return None
 
 
+#: Protocols whose URL host is a server, not part of the listed path (unlike a bucket store's bucket).
+HOST_PROTOCOLS: t.Final = frozenset({"sftp", "ssh", "ftp", "ftps", "http", "https", "webdav"})
+
+
 def _url_for(protocol: str, url: str, path: str) -> str:
     """Rebuild a full URL (without credentials) for a path returned by a listing."""
     if protocol in LOCAL_PROTOCOLS:
@@ -349,8 +353,12 @@ def _url_for(protocol: str, url: str, path: str) -> str:
         return redact_url(path)
     host = urlsplit(url).netloc.rpartition("@")[2]
     stripped = path.lstrip("/")
+    if protocol in HOST_PROTOCOLS:
+        # Servers list paths without the host, whatever the path looks like: a folder named like the host
+        # ("sftp://data/data/x.csv") must not be mistaken for it.
+        return f"{protocol}://{host}/{stripped}"
     if host and stripped != host and not stripped.startswith(host + "/"):
-        # Servers (sftp, ftp...) list paths without the host; bucket stores list "bucket/key".
+        # Bucket stores list "bucket/key"; anything else listed without its host gets it back.
         return f"{protocol}://{host}/{stripped}"
     return f"{protocol}://{stripped}"
 

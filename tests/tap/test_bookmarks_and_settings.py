@@ -98,3 +98,14 @@ def test_key_or_replication_column_missing_from_header_fails_naming_the_file(tmp
         run_tap({"path": str(tmp_path / "a.csv"), "key_properties": ["order_id"]})
     with pytest.raises(ConfigError, match=r"column 'seq' is not in the header of file://.*a\.csv"):
         run_tap({"path": str(tmp_path / "a.csv"), "replication_key": "seq"})
+
+
+def test_server_paths_named_like_the_host_keep_distinct_urls() -> None:
+    from tap_offline_csv.storage import _url_for  # noqa: PLC0415
+
+    # A folder named like the SFTP host must not be taken for it: two files, two bookmarks.
+    assert _url_for("sftp", "sftp://data/data/*.csv", "/data/x.csv") == "sftp://data/data/x.csv"
+    assert _url_for("sftp", "sftp://data/*.csv", "/x.csv") == "sftp://data/x.csv"
+    assert _url_for("ftp", "ftp://u:pw@files:21/in/*.csv", "/in/a.csv") == "ftp://files:21/in/a.csv"
+    # Bucket stores list "bucket/key".
+    assert _url_for("s3", "s3://bkt/p/*.csv", "bkt/p/x.csv") == "s3://bkt/p/x.csv"
