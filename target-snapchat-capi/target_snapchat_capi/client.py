@@ -147,7 +147,6 @@ def _guard_http_library_logs() -> None:
 class _SendState:
     """Book-keeping of one send(), shared by its worker threads."""
 
-    n_events: int
     validate_only: bool
     delivered: list[int] = field(default_factory=list)
     rejected: list[ApiRejection] = field(default_factory=list)
@@ -237,7 +236,7 @@ class CapiClient:
         Raises AuthError (token/pixel refused) or DeliveryError (retries exhausted, unexpected answer); both
         carry the partial result in `.result`.
         """
-        state = _SendState(n_events=len(events), validate_only=validate_only)
+        state = _SendState(validate_only=validate_only)
         if not events:
             return state.result()
         encoded = [self._encoder.encode(event) for event in events]

@@ -222,9 +222,6 @@ class ResolvedMapping:
             return "no columns mapped"
         return ", ".join(f"{snap_field} <- {column}" for snap_field, column in self.fields.items())
 
-    def column(self, snap_field: str) -> str | None:
-        return self.fields.get(snap_field)
-
 
 def _walk_properties(properties: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
     """(dotted path, leaf name) of every property, nested objects included; ``_sdc_*`` skipped."""

@@ -21,7 +21,6 @@ class RejectsFile:
         self.path = Path(path)
         self._run_started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(run_started_at))
         self._file: IO[str] | None = None
-        self.count = 0
 
     def write(
         self,
@@ -46,7 +45,6 @@ class RejectsFile:
             "run_started_at": self._run_started_at,
         }
         self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self.count += 1
 
     def flush(self) -> None:
         """Make the rejections durable; called before any STATE that covers them is emitted."""
