@@ -494,7 +494,9 @@ class CSVFileReader:
                 previous_end = reader.line_num
                 message = str(exc)
                 if "unexpected end of data" in message:
-                    reason = "unterminated quote: the quoted field opened on this line never closes"
+                    last = previous_end + offset
+                    lost = f"; lines {line}-{last} ({last - line + 1} lines) could not be read" if last > line else ""
+                    reason = f"unterminated quote: the quoted field opened on this line never closes{lost}"
                     key = "unterminated quote"
                 elif "field larger than field limit" in message:
                     reason = f"a field is longer than {self.fmt.max_field_size} characters"

@@ -90,7 +90,8 @@ def test_unterminated_quote_names_the_line_where_it_opened(tmp_path: Path) -> No
     out, url = _run(tmp_path, content)
     assert [r["event_id"] for r in out.records] == ["ev1"]
     assert any(
-        f"{url} line 3: unterminated quote: the quoted field opened on this line never closes" in line
+        f"{url} line 3: unterminated quote: the quoted field opened on this line never closes; "
+        "lines 3-5 (3 lines) could not be read" in line
         for line in _warnings(out)
     )
     _assert_private(out)
