@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID
+
+from tests.target.target_cli import run_target
 
 
 def test_dry_run_bodies_follow_batch_size_not_the_sink_size(tmp_path: Path) -> None:
@@ -19,8 +19,6 @@ def test_dry_run_bodies_follow_batch_size_not_the_sink_size(tmp_path: Path) -> N
         {"type": "RECORD", "stream": "s", "record": {"email": f"P{n}@Example.com", "ts": now, "amount": "5"}}
         for n in range(10)
     ]
-    input_path = tmp_path / "in.jsonl"
-    input_path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     config = {
         "pixel_id": DEFAULT_PIXEL_ID,
         "access_token": "unused-in-dry-run",
@@ -33,19 +31,7 @@ def test_dry_run_bodies_follow_batch_size_not_the_sink_size(tmp_path: Path) -> N
         "report_path": str(tmp_path / "report.json"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
     }
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "target-snapchat-capi"),
-            "--config",
-            str(tmp_path / "config.json"),
-            "--input",
-            str(input_path),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_target(tmp_path, config, lines)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     bodies = [json.loads(line) for line in (tmp_path / "bodies.jsonl").read_text().splitlines()]
     assert [len(body["data"]) for body in bodies] == [2, 2, 2, 2, 2]

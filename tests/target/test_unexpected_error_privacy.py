@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+
+from tests.target.target_cli import run_target
 
 # Runs the real CLI, with event building replaced by a bug that quotes the record (as library errors often do).
 BUGGY_TARGET = """
@@ -28,8 +29,6 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
         {"type": "SCHEMA", "stream": "s", "key_properties": [], "schema": schema},
         {"type": "RECORD", "stream": "s", "record": {"email": email, "name": name, "ts": int(time.time())}},
     ]
-    input_path = tmp_path / "in.jsonl"
-    input_path.write_text("".join(json.dumps(message) + "\n" for message in messages))
     config = {
         "pixel_id": DEFAULT_PIXEL_ID,
         "access_token": DEFAULT_TOKEN,
@@ -37,14 +36,8 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
         "report_path": str(tmp_path / "report.json"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
     }
-    (tmp_path / "config.json").write_text(json.dumps(config))
-
-    result = subprocess.run(
-        [sys.executable, "-c", BUGGY_TARGET, "--config", str(tmp_path / "config.json"), "--input", str(input_path)],
-        capture_output=True,
-        timeout=60,
-        check=False,
-        env={"LOGLEVEL": "DEBUG", "PATH": str(Path(sys.executable).parent)},
+    result = run_target(
+        tmp_path, config, messages, command=[sys.executable, "-c", BUGGY_TARGET], env={"LOGLEVEL": "DEBUG"}
     )
     output = result.stdout.decode() + result.stderr.decode()
     assert result.returncode == 1
@@ -73,8 +66,6 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         {"type": "SCHEMA", "stream": "s", "key_properties": [], "schema": schema},
         {"type": "RECORD", "stream": "s", "record": record},
     ]
-    input_path = tmp_path / "in.jsonl"
-    input_path.write_text("".join(json.dumps(message) + "\n" for message in messages))
     config = {
         "pixel_id": DEFAULT_PIXEL_ID,
         "access_token": DEFAULT_TOKEN,
@@ -84,20 +75,7 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         "mapping": {"event_time": "ts"},
         "stream_maps": {"s": {"extra": "'x'"}},
     }
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "target-snapchat-capi"),
-            "--config",
-            str(tmp_path / "config.json"),
-            "--input",
-            str(input_path),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-        env={"LOGLEVEL": "DEBUG", "PATH": str(Path(sys.executable).parent)},
-    )
+    result = run_target(tmp_path, config, messages, env={"LOGLEVEL": "DEBUG"})
     output = result.stdout.decode() + result.stderr.decode()
     assert result.returncode == 0, output[-2000:]
     report = json.loads((tmp_path / "report.json").read_text())

@@ -1,0 +1,34 @@
+"""Run the real target CLI on a list of Singer messages, as a separate process (the way Meltano runs it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+TARGET = [str(BIN / "target-snapchat-capi")]
+
+
+def run_target(
+    tmp_path: Path,
+    config: dict[str, Any],
+    messages: list[dict[str, Any]],
+    *,
+    command: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Write the messages and config under tmp_path and run `command` (the target by default) on them."""
+    input_path = tmp_path / "in.jsonl"
+    input_path.write_text("".join(json.dumps(message) + "\n" for message in messages))
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.run(
+        [*(command or TARGET), "--config", str(config_path), "--input", str(input_path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={"PATH": str(BIN), **(env or {})},
+    )
