@@ -53,19 +53,25 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import email.utils
 import json
-import math
-import re
-import unicodedata
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Final
 
 import pycountry
 from target_snapchat_capi import capi, normalize
+from target_snapchat_capi.cells import (
+    CUSTOM_CONVERTERS,
+    canonical,
+    cell_text,
+    id_text,
+    parse_event_time,
+    parse_value,
+    to_int,
+    to_string,
+    to_string_list,
+)
 from target_snapchat_capi.mapping import (
     CUSTOM_FIELD_KEYS,
     SDC_PREFIX,
@@ -84,8 +90,6 @@ __all__ = [
     "EventBuilder",
     "EventSettings",
     "Rejection",
-    "parse_event_time",
-    "parse_value",
 ]
 
 #: ISO-4217 alphabetic codes, built once.
@@ -283,261 +287,6 @@ class Rejection:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Cell parsers (pure; public so the sink and tests can use them)
-
-_NUMERIC_RE: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_COMMA_THOUSANDS_RE: Final = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DECIMAL_COMMA_RE: Final = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d{1,2}")
-_US_DATETIME_RE: Final = re.compile(
-    r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
-)
-
-
-def _strip_currency_symbols(text: str) -> str:
-    start, end = 0, len(text)
-    while start < end and (text[start].isspace() or _is_currency_symbol(text[start])):
-        start += 1
-    while end > start and (text[end - 1].isspace() or _is_currency_symbol(text[end - 1])):
-        end -= 1
-    return text[start:end]
-
-
-def _is_currency_symbol(char: str) -> bool:
-    return char == "$" or (not char.isascii() and unicodedata.category(char) == "Sc")
-
-
-def parse_value(raw: Any) -> float | int | None:
-    """A monetary value as a JSON number, or None if it is not one (rules in the module docstring)."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float | Decimal):
-        number = float(raw)
-        return number if math.isfinite(number) else None
-    if not isinstance(raw, str):
-        return None
-    text = _strip_currency_symbols(raw)
-    if _NUMERIC_RE.fullmatch(text):
-        number = float(text)
-    elif _COMMA_THOUSANDS_RE.fullmatch(text):
-        number = float(text.replace(",", ""))
-    elif _DECIMAL_COMMA_RE.fullmatch(text):
-        number = float(text.replace(".", "").replace(",", "."))
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _epoch_from_number(number: float) -> int:
-    magnitude = abs(number)
-    if magnitude < 1e11:
-        return int(number)
-    if magnitude < 1e14:
-        return int(number // 1_000)
-    if magnitude < 1e17:
-        return int(number // 1_000_000)
-    return int(number // 1_000_000_000)
-
-
-def _epoch_from_datetime(moment: dt.datetime, naive_zone: dt.tzinfo) -> int:
-    if moment.tzinfo is None:
-        # fold=0: in a daylight-saving overlap the earlier reading; in a gap, as if the clock had not moved.
-        moment = moment.replace(tzinfo=naive_zone)
-    return math.floor(moment.timestamp())
-
-
-def parse_event_time(raw: Any, naive_zone: dt.tzinfo = dt.UTC) -> int | None:
-    """Integer epoch seconds from the formats in the module docstring, or None if unreadable.
-
-    A time without a zone is read in ``naive_zone`` (the ``source_timezone`` setting; UTC by default).
-    """
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, int | float | Decimal):
-        number = float(raw)
-        return _epoch_from_number(number) if math.isfinite(number) else None
-    if isinstance(raw, dt.datetime):
-        return _epoch_from_datetime(raw, naive_zone)
-    if isinstance(raw, dt.date):
-        return _epoch_from_datetime(dt.datetime(raw.year, raw.month, raw.day), naive_zone)
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    if not text:
-        return None
-    if _NUMERIC_RE.fullmatch(text):
-        if len(text) == 8 and text.isdigit():
-            try:
-                return _epoch_from_datetime(dt.datetime.strptime(text, "%Y%m%d"), naive_zone)
-            except ValueError:
-                pass
-        number = float(text)
-        return _epoch_from_number(number) if math.isfinite(number) else None
-    iso_text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-    try:
-        return _epoch_from_datetime(dt.datetime.fromisoformat(iso_text), naive_zone)
-    except ValueError:
-        pass
-    if match := _US_DATETIME_RE.fullmatch(text):
-        first, second, year, hour, minute, second_of_minute, meridiem = match.groups()
-        month, day = (int(second), int(first)) if int(first) > 12 else (int(first), int(second))
-        hours = int(hour or 0)
-        if meridiem:
-            if not 1 <= hours <= 12:
-                return None
-            hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
-        try:
-            moment = dt.datetime(year=int(year), month=month, day=day, hour=hours, minute=int(minute or 0))
-            return _epoch_from_datetime(moment, naive_zone) + int(second_of_minute or 0)
-        except ValueError:
-            return None
-    try:
-        return _epoch_from_datetime(email.utils.parsedate_to_datetime(text), naive_zone)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _cell_text(raw: Any) -> str | None:
-    """A scalar cell as text for the string rules; None for objects, lists and booleans.
-
-    Whole numbers lose their ``.0`` (spreadsheet numbers, singer-sdk's Decimals): ``4155550100.0`` is a phone.
-    """
-    if isinstance(raw, str):
-        return raw
-    if raw is None or isinstance(raw, bool | Mapping | list | tuple):
-        return None
-    if isinstance(raw, float | Decimal):
-        if math.isfinite(raw) and raw == int(raw):
-            return str(int(raw))
-        return str(raw)
-    if isinstance(raw, dt.datetime | dt.date):
-        return raw.isoformat()
-    return str(raw)
-
-
-def _canonical(raw: Any) -> Any:
-    """A cell in one form for event-id hashing: scalars as text, datetimes in UTC, containers element-wise."""
-    if isinstance(raw, dt.datetime) and raw.tzinfo is not None:
-        return raw.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
-    if isinstance(raw, Mapping):
-        return {str(key): _canonical(value) for key, value in raw.items()}
-    if isinstance(raw, list | tuple):
-        return [_canonical(value) for value in raw]
-    if isinstance(raw, str):
-        return _canonical_time_text(raw)
-    return _cell_text(raw) if not isinstance(raw, bool) else raw
-
-
-def _canonical_time_text(text: str) -> str:
-    """ISO-8601 date-times with a zone, written the way a datetime object would be, so both forms hash alike."""
-    if len(text) >= 20 and text[4:5] == "-" and text[10:11] in "T ":
-        iso_text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-        try:
-            moment = dt.datetime.fromisoformat(iso_text)
-        except ValueError:
-            return text
-        if moment.tzinfo is not None:
-            return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
-    return text
-
-
-def _id_text(raw: Any) -> str | None:
-    text = _cell_text(raw)
-    return text.strip() or None if text is not None else None
-
-
-def _to_int(raw: Any) -> int | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float | Decimal):
-        return int(raw) if math.isfinite(raw) and float(raw).is_integer() else None
-    if isinstance(raw, str):
-        number = parse_value(raw.strip())
-        if number is not None and float(number).is_integer():
-            return int(number)
-    return None
-
-
-def _to_string(raw: Any) -> str | None:
-    return _id_text(raw)
-
-
-def _json_safe(value: Any) -> Any:
-    """Nested values ready for JSON: Decimals (as singer-sdk parses numbers) become numbers, dates text."""
-    if isinstance(value, Mapping):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, Decimal):
-        return int(value) if value.is_finite() and value == int(value) else float(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
-
-
-_LIST_SEPARATORS: Final = re.compile(r"[,|;]")
-
-
-def _to_string_list(raw: Any) -> list[str] | None:
-    items: Sequence[Any]
-    if isinstance(raw, list | tuple):
-        items = raw
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if text.startswith("["):
-            try:
-                decoded = json.loads(text)
-            except ValueError:
-                return None
-            if not isinstance(decoded, list):
-                return None
-            items = decoded
-        else:
-            items = _LIST_SEPARATORS.split(text)
-    else:
-        single = _to_string(raw)
-        return [single] if single else None
-    result = [text for text in (_to_string(item) for item in items) if text]
-    return result or None
-
-
-def _decode_json_text(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return None
-    return raw
-
-
-def _to_object_list(raw: Any) -> list[dict[str, Any]] | None:
-    decoded = _decode_json_text(raw)
-    if isinstance(decoded, Mapping):
-        decoded = [decoded]
-    if not isinstance(decoded, list) or not decoded or not all(isinstance(item, Mapping) for item in decoded):
-        return None
-    return [_json_safe(item) for item in decoded]
-
-
-def _to_object(raw: Any) -> dict[str, Any] | None:
-    decoded = _decode_json_text(raw)
-    return _json_safe(decoded) if isinstance(decoded, Mapping) and decoded else None
-
-
-_CUSTOM_CONVERTERS: Final[dict[str, Callable[[Any], Any]]] = {
-    "number": parse_value,
-    "integer": _to_int,
-    "string": _to_string,
-    "string_list": _to_string_list,
-    "object_list": _to_object_list,
-    "object": _to_object,
-}
-
-
-# ----------------------------------------------------------------------------------------------------
 # The builder
 
 _SINGLE_REPORTED_KEYS: Final = tuple(key for key in capi.REPORTED_MATCH_KEYS if key != "ip_ua")
@@ -615,7 +364,7 @@ class EventBuilder:
         )
         # value and currency are validated on their own (PURCHASE rules)
         self._custom_steps = tuple(
-            (name, get, _CUSTOM_CONVERTERS[kind], f"{name}_invalid")
+            (name, get, CUSTOM_CONVERTERS[kind], f"{name}_invalid")
             for name, kind in capi.CUSTOM_DATA_FIELDS.items()
             if name not in ("value", "currency") and (get := getter(CUSTOM_FIELD_KEYS[name])) is not None
         )
@@ -641,7 +390,7 @@ class EventBuilder:
         if self._get_event_name is not None:
             raw_name = self._get_event_name(record)
             if raw_name is not None and raw_name != "":
-                name_text = _cell_text(raw_name)
+                name_text = cell_text(raw_name)
                 resolved_name = self._resolve_event_name(name_text) if name_text is not None else None
                 if resolved_name is None:
                     return Rejection(
@@ -693,7 +442,7 @@ class EventBuilder:
         phone_default = settings.default_phone_country
         if self._get_country is not None:
             raw_country = self._get_country(record)
-            country_text = _cell_text(raw_country)
+            country_text = cell_text(raw_country)
             if country_text and country_text.strip() and not normalize.is_placeholder(country_text):
                 row_country = normalize.normalize_country(country_text)
                 if row_country is None:
@@ -703,7 +452,7 @@ class EventBuilder:
             raw = get(record)
             if raw is None or raw == "":
                 continue
-            text = raw if isinstance(raw, str) else _cell_text(raw)
+            text = raw if isinstance(raw, str) else cell_text(raw)
             if text is None:
                 value, outcome = None, not_scalar
             else:
@@ -718,7 +467,7 @@ class EventBuilder:
         if self._get_phone is not None:
             raw = self._get_phone(record)
             if raw is not None and raw != "":
-                text = raw if isinstance(raw, str) else _cell_text(raw)
+                text = raw if isinstance(raw, str) else cell_text(raw)
                 value, outcome = (
                     normalize.prepare_ph(text, row_country, phone_default) if text is not None else (None, "ph_invalid")
                 )
@@ -730,7 +479,7 @@ class EventBuilder:
         if self._get_zip is not None:
             raw = self._get_zip(record)
             if raw is not None and raw != "":
-                text = raw if isinstance(raw, str) else _cell_text(raw)
+                text = raw if isinstance(raw, str) else cell_text(raw)
                 value, outcome = normalize.prepare_zp(text, row_country) if text is not None else (None, "zp_invalid")
                 outcomes[outcome] += 1
                 if value is None:
@@ -766,7 +515,7 @@ class EventBuilder:
         if custom_data:
             body["custom_data"] = custom_data
         if self._get_event_source_url is not None:
-            url = _to_string(self._get_event_source_url(record))
+            url = to_string(self._get_event_source_url(record))
             if url:
                 body["event_source_url"] = url
         self._add_data_processing(record, body)
@@ -779,24 +528,24 @@ class EventBuilder:
     # -- helpers
 
     def _event_id(self, record: Mapping[str, Any]) -> str:
-        if self._get_event_id is not None and (event_id := _id_text(self._get_event_id(record))):
+        if self._get_event_id is not None and (event_id := id_text(self._get_event_id(record))):
             return event_id
-        if self._get_order_id is not None and (order_id := _id_text(self._get_order_id(record))):
+        if self._get_order_id is not None and (order_id := id_text(self._get_order_id(record))):
             return order_id
-        # Values go in as text (_cell_text), so the id does not change with how a cell was typed on the way in
+        # Values go in as text (cell_text), so the id does not change with how a cell was typed on the way in
         # (10 / 10.0 / "10", a date-time string / datetime object): only a change of content changes it.
         if self._key_properties:
-            identity: Any = [_canonical(record.get(key)) for key in self._key_properties]
+            identity: Any = [canonical(record.get(key)) for key in self._key_properties]
         else:
-            identity = {key: _canonical(value) for key, value in record.items() if not key.startswith(SDC_PREFIX)}
-        canonical = json.dumps(
+            identity = {key: canonical(value) for key, value in record.items() if not key.startswith(SDC_PREFIX)}
+        identity_text = json.dumps(
             [self._settings.pixel_id, self._stream_name, identity],
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),
             default=str,
         )
-        return normalize.sha256_hex(canonical)
+        return normalize.sha256_hex(identity_text)
 
     def _resolve_event_name(self, raw: str) -> str | None:
         cache = self._event_name_cache
@@ -857,7 +606,7 @@ class EventBuilder:
         if self._get_currency is not None:
             raw_currency = self._get_currency(record)
             if raw_currency is not None and raw_currency != "":
-                currency_text = _cell_text(raw_currency)
+                currency_text = cell_text(raw_currency)
                 currency = currency_text.strip().upper() if currency_text is not None else "?"
                 if currency and currency not in CURRENCY_CODES:
                     return Rejection(
@@ -885,7 +634,7 @@ class EventBuilder:
         settings = self._settings
         options: list[str] | None = None
         if self._get_dpo is not None:
-            options = _to_string_list(self._get_dpo(record))
+            options = to_string_list(self._get_dpo(record))
         if options is None and settings.data_processing_options is not None:
             options = list(settings.data_processing_options)
         if options is not None:
@@ -898,7 +647,7 @@ class EventBuilder:
             ),
             ("data_processing_options_state", self._get_dpo_state, settings.data_processing_options_state),
         ):
-            number = _to_int(get(record)) if get is not None else None
+            number = to_int(get(record)) if get is not None else None
             if number is None:
                 number = default
             if number is not None:

@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from target_snapchat_capi import capi
+from target_snapchat_capi.cells import parse_event_time, parse_value
 from target_snapchat_capi.events import (
     ConfigError,
     Event,
     EventBuilder,
     EventSettings,
     Rejection,
-    parse_event_time,
-    parse_value,
 )
 
 PIXEL = "3c1e8a52-7f5d-4b0e-9a61-2d4f3b5c6e7f"
