@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: install meltano-install demo test lint bench clean-state clean
+.PHONY: install meltano-install test-services demo test lint bench clean-state clean
 
 $(VENV)/.installed: requirements-dev.txt tap-offline-csv/pyproject.toml target-snapchat-capi/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ meltano-install: .meltano/.installed
 demo: meltano-install
 	$(BIN)/python scripts/demo.py
 
-test: meltano-install
+# System packages the suite's real servers need (PostgreSQL, Chromium, Azurite); idempotent.
+test-services:
+	bash scripts/install-test-services.sh
+
+test: meltano-install test-services
 	$(BIN)/python -m pytest
 
 lint: install
