@@ -45,6 +45,7 @@ class ValueReading(NamedTuple):
 #: spaces that group digits: space, no-break space, narrow no-break space, thin space, figure space
 _GROUP_SPACES: Final = frozenset(" \u00a0\u202f\u2009\u2007")
 _APOSTROPHES: Final = frozenset("'\u2019")
+_GROUP_MARKS: Final = {ord(ch): "\x00" for ch in _GROUP_SPACES | _APOSTROPHES}
 _WESTERN_GROUPS_RE: Final = re.compile(r"\d{1,3}(?:G\d{3})+".replace("G", "\x00"))
 _INDIAN_GROUPS_RE: Final = re.compile(r"\d{1,2}(?:G\d{2})*G\d{3}".replace("G", "\x00"))
 #: a currency marker before or after the number: a symbol, a code, or both (R$, US$, kr, CHF)
@@ -107,7 +108,7 @@ def _read_number_text(body: str) -> tuple[float | None, ValueReason | None]:
     one to three digits (``1,234``) could be either and is ambiguous; any other lone ``,`` is a decimal comma.
     One mark repeated (``1.234.567``) groups.
     """
-    body = "".join("\x00" if ch in _GROUP_SPACES or ch in _APOSTROPHES else ch for ch in body)
+    body = body.translate(_GROUP_MARKS)
     last_dot, last_comma = body.rfind("."), body.rfind(",")
     decimal_mark: str | None = None
     if last_dot >= 0 and last_comma >= 0:
@@ -274,7 +275,6 @@ _DOTTED_DATETIME_RE: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(
 _SLASHED_DATETIME_RE: Final = re.compile(
     r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?)?"
 )
-_TRAILING_ZONE_RE: Final = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 _MIDNIGHT_UTC_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?", re.IGNORECASE)
 _ISO_DATE_ONLY_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -338,16 +338,18 @@ def _read_time_text(text: str, naive_zone: dt.tzinfo, day_first: bool, date_colu
                 pass
         number = float(text)
         return EventTime(_epoch_from_number(number)) if math.isfinite(number) else None
-    if _ISO_DATE_ONLY_RE.fullmatch(text) or (
-        (date_column or _MIDNIGHT_UTC_RE.fullmatch(text)) and _ISO_DATE_ONLY_RE.match(text)
+    if (len(text) == 10 and _ISO_DATE_ONLY_RE.fullmatch(text)) or (
+        (date_column or ("00:00" in text and _MIDNIGHT_UTC_RE.fullmatch(text))) and _ISO_DATE_ONLY_RE.match(text)
     ):
         try:
             return _day(dt.date.fromisoformat(text[:10]), naive_zone)
         except ValueError:
             return None
     original, zone = text, None
-    if trailing := _TRAILING_ZONE_RE.search(text):  # "2026-11-28 14:03:00 UTC" (BigQuery), "… GMT", "…Z"
-        text, zone = text[: trailing.start()], dt.UTC
+    if text[-1] in "Zz":  # "…Z", "… GMT", "2026-11-28 14:03:00 UTC" (BigQuery)
+        text, zone = text[:-1].rstrip(), dt.UTC
+    elif text[-3:].upper() in ("UTC", "GMT"):
+        text, zone = text[:-3].rstrip(), dt.UTC
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:

@@ -303,6 +303,7 @@ def _is_variation_selector(ch: str) -> bool:
 
 
 _ASCII_NON_LETTERS: Final = {code: None for code in range(128) if not chr(code).isalpha()}
+_ASCII_NON_DIGITS: Final = {code: None for code in range(128) if not chr(code).isdigit()}
 _ASCII_NON_ALNUM: Final = {code: None for code in range(128) if not chr(code).isalnum()}
 
 
@@ -312,13 +313,17 @@ _ASCII_NON_ALNUM: Final = {code: None for code in range(128) if not chr(code).is
 
 def normalize_email(raw: str) -> str | None:
     """``mailto:`` and ``Name <addr>`` unwrapped, lower case, one trailing dot dropped; None if no address."""
-    text = clean(raw).lower()
+    return _email(clean(raw))
+
+
+def _email(text: str) -> str | None:
+    """The email rule on a cleaned cell."""
+    text = text.lower()
     if text.startswith("mailto:"):
         text = text[7:].split("?", 1)[0]
-    if text.endswith(">") and "<" in text:
-        text = text[text.rindex("<") + 1 : -1]
-    text = text.strip()
-    if text.endswith("."):
+    if text[-1:] == ">" and "<" in text:
+        text = text[text.rindex("<") + 1 : -1].strip()
+    if text[-1:] == ".":
         text = text[:-1]
     local, at, domain = text.partition("@")
     if (
@@ -329,7 +334,7 @@ def normalize_email(raw: str) -> str | None:
         or ".." in text
         or domain[0] == "."
         or domain[-1] == "."
-        or any(ch.isspace() for ch in text)
+        or len(text.split(maxsplit=1)) != 1
     ):
         return None
     return text
@@ -344,12 +349,24 @@ def normalize_name(raw: str) -> str | None:
     return _keep_letters(clean(raw), keep_digits=False) or None
 
 
+def _name(text: str) -> str | None:
+    return _keep_letters(text, keep_digits=False) or None
+
+
+def _city(text: str) -> str | None:
+    return _keep_letters(text, keep_digits=True) or None
+
+
 _GENDERS: Final[dict[str, str]] = {"m": "m", "male": "m", "man": "m", "f": "f", "female": "f", "woman": "f"}
 
 
 def normalize_gender(raw: str) -> str | None:
     """``m``/``f`` from m, f, male, female, man, woman, M., F. in any case; anything else None."""
-    text = clean(raw).lower()
+    return _gender(clean(raw))
+
+
+def _gender(text: str) -> str | None:
+    text = text.lower()
     return _GENDERS.get(text[:-1] if text.endswith(".") else text)
 
 
@@ -720,7 +737,7 @@ def read_zip(raw: str, country: str | None = None) -> tuple[str | None, Reason]:
     """(normalised zip or None, reason). ``country``: the row's lowercase alpha-2 code, or None."""
     text = clean(raw)
     if country == "us":
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = text.translate(_ASCII_NON_DIGITS) if text.isascii() else "".join(ch for ch in text if ch.isdigit())
         if len(digits) == 4 and digits == text:
             return "0" + digits, Reason.HASHED  # a spreadsheet dropped the leading zero
         return (digits[:5], Reason.HASHED) if len(digits) >= 5 else (None, Reason.TOO_SHORT)
@@ -737,6 +754,10 @@ def normalize_zip(raw: str, country: str | None = None) -> str | None:
 
 def normalize_external_id(raw: str) -> str | None:
     return clean(raw).lower() or None
+
+
+def _external_id(text: str) -> str | None:
+    return text.lower() or None
 
 
 # ----------------------------------------------------------------------------------------------------
