@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import datagen  # noqa: E402
-from target_snapchat_capi import cells, normalize  # noqa: E402
+import datagen
+from target_snapchat_capi import cells, normalize
 
 
 def best_per_call_us(function: Callable[..., Any], arguments: Sequence[tuple[Any, ...]], repeat: int) -> float:
