@@ -19,8 +19,8 @@ Outcome codes are ``<field>_<reason>`` with ``<field>`` the Snap field name and 
 1. blank after cleaning                          -> not sent, ``empty``
 2. a placeholder (``N/A``, ``null``, ``-``, ``unknown``...) -> not sent, ``placeholder``
 3. 64 hex characters (any case)                  -> sent lowercased as is, ``prehashed``
-4. 32 or 40 hex characters (MD5 / SHA-1 look)    -> not sent, ``foreign_hash_dropped``
-   (not for ``external_id``: an opaque id may be 32 hex digits, e.g. a UUID without hyphens)
+4. 32 or 40 hex characters (MD5 / SHA-1 look)    -> not sent, ``foreign_hash_dropped``, in every hashed
+   field as section 3a says, ``external_id`` included (a UUID without hyphens is dropped: write it with them)
 5. the field's rule; nothing usable              -> not sent, a field-specific reason (below)
 6. hash                                          -> sent, ``hashed`` (``ph``: where its country code came from)
 
@@ -319,12 +319,13 @@ def normalize_email(raw: str) -> str | None:
 def _email(text: str) -> str | None:
     """The email rule on a cleaned cell."""
     text = text.lower()
-    if text.startswith("mailto:"):
-        text = text[7:].split("?", 1)[0]
-    if text[-1:] == ">" and "<" in text:
-        text = text[text.rindex("<") + 1 : -1].strip()
-    if text[-1:] == ".":
-        text = text[:-1]
+    if ":" in text or text[-1:] in (">", "."):  # the rare wrappings, tested once for the common case
+        if text.startswith("mailto:"):
+            text = text[7:].split("?", 1)[0]
+        if text[-1:] == ">" and "<" in text:
+            text = text[text.rindex("<") + 1 : -1].strip()
+        if text[-1:] == ".":
+            text = text[:-1]
     local, at, domain = text.partition("@")
     if (
         not at
@@ -973,14 +974,14 @@ def _outcomes(field: str) -> dict[Reason, str]:
     return {reason: f"{field}_{reason}" for reason in Reason}
 
 
-def _precheck(codes: Mapping[Reason, str], text: str, drop_foreign: bool = True) -> Result | None:
+def _precheck(codes: Mapping[Reason, str], text: str) -> Result | None:
     """The checks before the field's rule on a cleaned cell: blank, placeholder, pre-hashed, foreign hash."""
     if not text:
         return None, codes[Reason.EMPTY]
     length = len(text)
     if length == 64 and _is_hex(text):
         return text.lower(), codes[Reason.PREHASHED]
-    if drop_foreign and length in _FOREIGN_HASH_LENGTHS and _is_hex(text):
+    if length in _FOREIGN_HASH_LENGTHS and _is_hex(text):
         return None, codes[Reason.FOREIGN_HASH]
     if length <= 15 and text.casefold() in BLANK_PLACEHOLDERS:
         return None, codes[Reason.PLACEHOLDER]
@@ -990,14 +991,13 @@ def _precheck(codes: Mapping[Reason, str], text: str, drop_foreign: bool = True)
 def _hashed_preparer(
     field: str,
     reader: Callable[[str], tuple[str | None, Reason]],
-    drop_foreign: bool = True,
     cached: bool = False,
 ) -> Callable[[str], Result]:
     codes = _outcomes(field)
 
     def prepare(raw: str) -> Result:
         text = clean(raw)
-        early = _precheck(codes, text, drop_foreign)
+        early = _precheck(codes, text)
         if early is not None:
             return early
         normalised, reason = reader(text)
@@ -1018,13 +1018,14 @@ def _reader(normalizer: Callable[[str], str | None], failure: Reason) -> Callabl
     return read
 
 
-prepare_em = _hashed_preparer("em", _reader(normalize_email, Reason.NOT_AN_ADDRESS))
-prepare_fn = _hashed_preparer("fn", _reader(normalize_name, Reason.NO_LETTERS), cached=True)
-prepare_ln = _hashed_preparer("ln", _reader(normalize_name, Reason.NO_LETTERS), cached=True)
-prepare_ge = _hashed_preparer("ge", _reader(normalize_gender, Reason.NOT_A_GENDER), cached=True)
-prepare_ct = _hashed_preparer("ct", _reader(normalize_city, Reason.NO_LETTERS), cached=True)
+# Readers take the cleaned cell: the preparer cleans once.
+prepare_em = _hashed_preparer("em", _reader(_email, Reason.NOT_AN_ADDRESS))
+prepare_fn = _hashed_preparer("fn", _reader(_name, Reason.NO_LETTERS), cached=True)
+prepare_ln = _hashed_preparer("ln", _reader(_name, Reason.NO_LETTERS), cached=True)
+prepare_ge = _hashed_preparer("ge", _reader(_gender, Reason.NOT_A_GENDER), cached=True)
+prepare_ct = _hashed_preparer("ct", _reader(_city, Reason.NO_LETTERS), cached=True)
 prepare_st = _hashed_preparer("st", read_state, cached=True)
-prepare_external_id = _hashed_preparer("external_id", _reader(normalize_external_id, Reason.EMPTY), drop_foreign=False)
+prepare_external_id = _hashed_preparer("external_id", _reader(_external_id, Reason.EMPTY))
 _DB_CODES: Final = _outcomes("db")
 _ZP_CODES: Final = _outcomes("zp")
 _PH_CODES: Final = _outcomes("ph")

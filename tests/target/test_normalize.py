@@ -109,7 +109,14 @@ def test_never_hashed_twice() -> None:
 
 @pytest.mark.parametrize(
     ("prepare", "field"),
-    [(n.prepare_em, "em"), (n.prepare_ph, "ph"), (n.prepare_fn, "fn"), (n.prepare_country, "country")],
+    [
+        (n.prepare_em, "em"),
+        (n.prepare_ph, "ph"),
+        (n.prepare_fn, "fn"),
+        (n.prepare_country, "country"),
+        (n.prepare_external_id, "external_id"),
+        (n.prepare_ct, "ct"),
+    ],
 )
 @pytest.mark.parametrize("algorithm", ["md5", "sha1"])
 def test_md5_and_sha1_looking_values_are_dropped(prepare, field: str, algorithm: str) -> None:
@@ -117,12 +124,11 @@ def test_md5_and_sha1_looking_values_are_dropped(prepare, field: str, algorithm:
     assert prepare(foreign) == (None, f"{field}_foreign_hash_dropped")
 
 
-def test_external_id_of_32_hex_is_an_id_not_a_foreign_hash() -> None:
-    uuid_without_hyphens = "0F8FAD5BD9CB469FA16570867728950E"
-    assert n.prepare_external_id(uuid_without_hyphens) == (
-        sha(uuid_without_hyphens.lower()),
-        "external_id_hashed",
-    )
+def test_external_id_of_32_or_40_hex_is_dropped_like_every_hashed_field() -> None:
+    # Section 3a: "32- or 40-hex values (MD5/SHA-1) are dropped in every hashed field".
+    assert n.prepare_external_id("0F8FAD5BD9CB469FA16570867728950E") == (None, "external_id_foreign_hash_dropped")
+    with_hyphens = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+    assert n.prepare_external_id(with_hyphens) == (sha(with_hyphens.lower()), "external_id_hashed")
 
 
 def test_prehashed_email_is_not_dropped_by_the_email_check() -> None:
