@@ -69,7 +69,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 import phonenumbers
 import pycountry
@@ -771,6 +771,8 @@ _PHONE_EXTENSION_RE: Final = re.compile(
 #: a trailing bracketed label without digits: (mobile), [work]
 _PHONE_LABEL_RE: Final = re.compile(r"\s*[(\[][^\d)\]]*[)\]]\W*$")
 _PHONE_START_RE: Final = re.compile(r"[\d+]")
+_PHONE_FIRST_CHARACTERS: Final = frozenset("+0123456789")
+_EXTENSION_HINTS: Final = frozenset("xX#")  # every extension form has one (x, ext, extension, #)
 _PHONE_COMPACT: Final = str.maketrans(
     {
         **{chr(code): None for code in range(128) if not chr(code).isalnum() and chr(code) != "+"},
@@ -819,12 +821,15 @@ def phone_digits(raw: str) -> tuple[bool, str]:
     text = clean(raw)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)  # full-width digits and plus signs (East Asian data)
-    start = _PHONE_START_RE.search(text)
-    if start is None:
-        return False, ""
-    text = text[start.start() :]
-    if not text.isdigit():
-        text = _PHONE_LABEL_RE.sub("", _PHONE_EXTENSION_RE.sub("", text))
+    if text[:1] not in _PHONE_FIRST_CHARACTERS:
+        start = _PHONE_START_RE.search(text)
+        if start is None:
+            return False, ""
+        text = text[start.start() :]
+    if not _EXTENSION_HINTS.isdisjoint(text):
+        text = _PHONE_EXTENSION_RE.sub("", text)
+    if text[-1:] in (")", "]"):
+        text = _PHONE_LABEL_RE.sub("", text)
     if not text.isascii():  # digits of other scripts (Arabic-Indic, Devanagari…) dialled as 0-9
         text = "".join(
             str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text if ch.isascii() or ch.isdecimal()
@@ -847,18 +852,14 @@ def _possible_e164(text: str, region: str | None) -> PhoneResult:
 
 
 def _fast_nanp(digits: str, region: str | None) -> PhoneResult | None:
-    """The result phonenumbers gives for the commonest North American shapes, without parsing; else None.
+    """What phonenumbers gives a US/Canadian national number of the commonest shapes, without parsing; else None.
 
-    ``+1`` + ten digits, or a US/Canadian national number of ten digits (or eleven with the leading 1),
-    where the area code starts with 2-9: phonenumbers strips nothing from those and their length is the
-    plan's. Anything else takes the general path. ``tests/target/test_phone_fast_path.py`` proves agreement.
+    Ten digits, or eleven with the leading 1, where the area code starts with 2-9: phonenumbers strips
+    nothing from those and their length is the plan's. ``tests/target/test_phone_fast_path.py`` proves
+    agreement with the general path.
     """
-    length = len(digits)
-    if region is None:
-        if length == 11 and digits[0] == "1" and digits[1] in _NANP_AREA_FIRST:
-            return digits, Reason.HASHED
-        return None
     if region in _NANP_FAST_REGIONS:
+        length = len(digits)
         if length == 10 and digits[0] in _NANP_AREA_FIRST:
             return "1" + digits, Reason.HASHED
         if length == 11 and digits[0] == "1" and digits[1] in _NANP_AREA_FIRST:
@@ -866,11 +867,72 @@ def _fast_nanp(digits: str, region: str | None) -> PhoneResult | None:
     return None
 
 
+class _CallingCodePlan(NamedTuple):
+    """What phonenumbers' parse and possible-length check use of one country calling code's metadata."""
+
+    national_prefix: re.Pattern[str] | None  # national_prefix_for_parsing
+    possible_lengths: frozenset[int]
+    local_only_lengths: frozenset[int]
+
+
+_calling_code_plans: dict[int, _CallingCodePlan | None] = {}
+
+
+def _calling_code_plan(code: int) -> _CallingCodePlan | None:
+    try:
+        return _calling_code_plans[code]
+    except KeyError:
+        pass
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    plan = None
+    if metadata is not None and metadata.general_desc is not None:
+        lengths = metadata.general_desc.possible_length or ()
+        if lengths and lengths[0] != -1:
+            prefix = metadata.national_prefix_for_parsing
+            plan = _CallingCodePlan(
+                re.compile(prefix) if prefix else None,
+                frozenset(lengths),
+                frozenset(metadata.general_desc.possible_length_local_only or ()),
+            )
+    _calling_code_plans[code] = plan
+    return plan
+
+
+def _fast_international(digits: str) -> PhoneResult | None:
+    """What phonenumbers gives ``+`` + ``digits`` when nothing needs stripping, without parsing; else None.
+
+    The country code is read as phonenumbers reads it (the first 1-3 digits that are a calling code); the
+    rest must not start with 0 or with the plan's national prefix (phonenumbers would try to strip it) and
+    its length must be one of the plan's possible lengths, not a local-only one. Anything else takes the
+    general path.
+    """
+    if digits[:1] in ("", "0"):
+        return None
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[size:]
+    plan = _calling_code_plan(code)
+    if (
+        plan is None
+        or len(national) not in plan.possible_lengths
+        or len(national) in plan.local_only_lengths
+        or national[:1] == "0"
+        or (plan.national_prefix is not None and plan.national_prefix.match(national))
+    ):
+        return None
+    return digits, Reason.HASHED
+
+
 def _international(digits: str, fast: bool) -> PhoneResult:
     """Digits after ``+`` or an international prefix: country code first."""
     if len(digits) == 13 and digits.startswith("521"):
         digits = "52" + digits[3:]  # Mexico's retired mobile "1" after +52
-    if fast and (result := _fast_nanp(digits, None)) is not None:
+    if fast and (result := _fast_international(digits)) is not None:
         return result
     return _possible_e164("+" + digits, None)
 

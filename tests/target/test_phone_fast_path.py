@@ -1,10 +1,11 @@
-"""The phone fast path gives exactly what the general phonenumbers path gives, on a large fuzzed corpus.
+"""The phone fast paths give exactly what the general phonenumbers path gives, on a large fuzzed corpus.
 
-``normalize.e164_from_digits(..., fast=True)`` skips ``phonenumbers.parse`` for the commonest North American
-shapes. Here both paths run on 120,000 generated inputs (deterministic seed): well-formed and malformed
-numbers of every length around the plans' lengths, every leading digit, with and without ``+``, ``1``,
-``0``, ``00``, ``011``, for US/CA and other regions, plus fuzzed raw cells through ``read_phone``. Any
-difference fails with the first few inputs that differ.
+``normalize.e164_from_digits(..., fast=True)`` skips ``phonenumbers.parse`` for international numbers that
+need no stripping and for the commonest North American national shapes. Here both paths run on 120,000
+generated inputs (deterministic seed): well-formed and malformed numbers of every length around the plans'
+lengths, every leading digit, calling codes of every size, with and without ``+``, ``1``, ``0``, ``00``,
+``011``, for US/CA and other regions, plus fuzzed raw cells through ``read_phone``. Any difference fails
+with the first few inputs that differ.
 """
 
 from __future__ import annotations
@@ -17,6 +18,39 @@ SEED = 20261201
 # North American regions weigh most: that is where the fast path applies.
 REGIONS = ("US", "US", "US", "CA", "CA", None, None, "GB", "MX", "AU", "PR", "BS", "JM", "DE", "FR", "IN", "JP", "BR")
 PREFIXES = ("", "", "", "1", "0", "00", "011", "001", "01", "+1", "0011", "52", "44")
+#: calling codes of every size and kind: NANP, Europe, Asia, Italy's leading zero, non-geographic 800/808/882
+CALLING_CODES = (
+    "1",
+    "7",
+    "20",
+    "27",
+    "33",
+    "34",
+    "39",
+    "44",
+    "49",
+    "52",
+    "55",
+    "61",
+    "81",
+    "86",
+    "91",
+    "351",
+    "353",
+    "358",
+    "380",
+    "420",
+    "800",
+    "808",
+    "870",
+    "882",
+    "971",
+    "972",
+    "998",
+    "999",
+    "42",
+    "0",
+)
 SEPARATORS = ("", " ", "-", ".", "(", ")", " ", "/", "\u00a0", "\u200e", "x", "ext.", "#", "+", "'", '"')
 
 
@@ -29,8 +63,12 @@ def _digits(rng: random.Random) -> str:
 def generated_digit_cases(count: int, rng: random.Random) -> list[tuple[bool, str, str | None, str | None]]:
     cases = []
     for _ in range(count):
-        digits = rng.choice(PREFIXES).lstrip("+") + _digits(rng)
-        cases.append((rng.random() < 0.3, digits, rng.choice(REGIONS), rng.choice(REGIONS)))
+        plus = rng.random() < 0.4
+        if plus and rng.random() < 0.7:
+            digits = rng.choice(CALLING_CODES) + _digits(rng)
+        else:
+            digits = rng.choice(PREFIXES).lstrip("+") + _digits(rng)
+        cases.append((plus, digits, rng.choice(REGIONS), rng.choice(REGIONS)))
     return cases
 
 
@@ -43,6 +81,8 @@ def fuzzed_raw_cells(count: int, rng: random.Random) -> list[tuple[str, str | No
             pieces.append(ch)
             if rng.random() < 0.15:
                 pieces.append(rng.choice(SEPARATORS))
+        if rng.random() < 0.3:
+            pieces.insert(0, "+" + rng.choice(CALLING_CODES) + rng.choice(("", " ", "-", ") ")))
         if rng.random() < 0.1:
             pieces.insert(0, rng.choice(("tel:", "Phone: ", "(", "[", '"')))
         if rng.random() < 0.05:
@@ -53,20 +93,26 @@ def fuzzed_raw_cells(count: int, rng: random.Random) -> list[tuple[str, str | No
 
 def test_fast_path_agrees_with_phonenumbers_on_every_generated_input(monkeypatch) -> None:
     answered = []
-    fast = n._fast_nanp
+    national, international = n._fast_nanp, n._fast_international
 
-    def counting(digits: str, region: str | None) -> tuple[str | None, n.Reason] | None:
-        result = fast(digits, region)
+    def counting_national(digits: str, region: str | None) -> tuple[str | None, n.Reason] | None:
+        result = national(digits, region)
         answered.append(result is not None)
         return result
 
-    monkeypatch.setattr(n, "_fast_nanp", counting)
+    def counting_international(digits: str) -> tuple[str | None, n.Reason] | None:
+        result = international(digits)
+        answered.append(result is not None)
+        return result
+
+    monkeypatch.setattr(n, "_fast_nanp", counting_national)
+    monkeypatch.setattr(n, "_fast_international", counting_international)
     cases = generated_digit_cases(80_000, random.Random(SEED))
     differences = [
         case for case in cases if n.e164_from_digits(*case, fast=True) != n.e164_from_digits(*case, fast=False)
     ]
     assert not differences, differences[:5]
-    assert sum(answered) > 4_000  # the corpus does exercise the fast path
+    assert sum(answered) > 15_000  # the corpus does exercise the fast paths
 
 
 def test_fast_path_agrees_on_fuzzed_raw_cells() -> None:
@@ -87,3 +133,15 @@ def test_fast_path_would_be_caught_if_it_disagreed(monkeypatch) -> None:
     monkeypatch.setattr(n, "_fast_nanp", sloppy)
     cases = generated_digit_cases(20_000, random.Random(SEED))
     assert any(n.e164_from_digits(*case, fast=True) != n.e164_from_digits(*case, fast=False) for case in cases)
+
+
+def test_an_international_fast_path_that_ignores_the_national_prefix_would_be_caught(monkeypatch) -> None:
+    """ "+44 0 20…": phonenumbers strips the trunk 0; a fast path that kept it would differ, and is caught."""
+
+    def sloppy(digits: str) -> tuple[str | None, n.Reason] | None:
+        return (digits, n.Reason.HASHED) if digits.startswith("440") and len(digits) == 13 else None
+
+    monkeypatch.setattr(n, "_fast_international", sloppy)
+    assert n.e164_from_digits(True, "4402079460958", None, None, fast=True) != n.e164_from_digits(
+        True, "4402079460958", None, None, fast=False
+    )
