@@ -76,7 +76,7 @@ def read_value(raw: Any) -> ValueReading:
         return ValueReading(number) if math.isfinite(number) else ValueReading(None, ValueReason.NOT_FINITE)
     if not isinstance(raw, str):
         return ValueReading(None, ValueReason.NOT_A_NUMBER)
-    text = clean(raw)
+    text = raw if _NUMERIC_RE.fullmatch(raw) else clean(raw)
     if _NUMERIC_RE.fullmatch(text):  # the machine form: every program writes numbers so
         number = float(text)
         return ValueReading(number) if math.isfinite(number) else ValueReading(None, ValueReason.NOT_FINITE)
@@ -144,6 +144,9 @@ def _read_number_text(body: str) -> tuple[float | None, ValueReason | None]:
 
 def parse_value(raw: Any) -> float | int | None:
     """A monetary value as a JSON number, or None if it is not one (``read_value`` says why)."""
+    if type(raw) is str and _NUMERIC_RE.fullmatch(raw):  # the common case, without building a reading
+        number = float(raw)
+        return number if math.isfinite(number) else None
     return read_value(raw).number
 
 
@@ -346,9 +349,9 @@ def _read_time_text(text: str, naive_zone: dt.tzinfo, day_first: bool, date_colu
         except ValueError:
             return None
     original, zone = text, None
-    if text[-1] in "Zz":  # "…Z", "… GMT", "2026-11-28 14:03:00 UTC" (BigQuery)
-        text, zone = text[:-1].rstrip(), dt.UTC
-    elif text[-3:].upper() in ("UTC", "GMT"):
+    if text[-1] == "z":  # fromisoformat reads "Z" itself
+        text = text[:-1] + "Z"
+    elif text[-3:].upper() in ("UTC", "GMT"):  # "2026-11-28 14:03:00 UTC" (BigQuery), "… GMT"
         text, zone = text[:-3].rstrip(), dt.UTC
     try:
         moment = dt.datetime.fromisoformat(text)

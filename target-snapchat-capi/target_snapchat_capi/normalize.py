@@ -85,6 +85,8 @@ _T = TypeVar("_T")
 class Reason(enum.StrEnum):
     """The reason part of an outcome code ``<field>_<reason>``: why a value was sent or not."""
 
+    __hash__ = str.__hash__  # Enum's own __hash__ is Python code; outcome lookups run per cell
+
     # sent
     HASHED = "hashed"
     PREHASHED = "prehashed"
@@ -408,7 +410,12 @@ _ORDINAL_RE: Final = re.compile(r"(\d{1,2})(?:st|nd|rd|th)", re.IGNORECASE)
 
 def read_date_of_birth(raw: str, day_first: bool = False) -> tuple[str | None, Reason]:
     """(``YYYYMMDD`` or None, reason): the section 3a forms; ``day_first`` for numeric day/month order."""
-    text = _TRAILING_TIME_RE.sub("", clean(raw))
+    return _date_of_birth(clean(raw), day_first)
+
+
+def _date_of_birth(text: str, day_first: bool) -> tuple[str | None, Reason]:
+    if ":" in text:
+        text = _TRAILING_TIME_RE.sub("", text)
     if match := _ISO_DATE_RE.fullmatch(text):
         year, month, day = (int(part) for part in match.groups())
         return _checked_date(year, month, day)
@@ -736,7 +743,10 @@ _ZIP_PLUS_4_RE: Final = re.compile(r"(\d{5})[- ]\d{4}")
 
 def read_zip(raw: str, country: str | None = None) -> tuple[str | None, Reason]:
     """(normalised zip or None, reason). ``country``: the row's lowercase alpha-2 code, or None."""
-    text = clean(raw)
+    return _zip(clean(raw), country)
+
+
+def _zip(text: str, country: str | None) -> tuple[str | None, Reason]:
     if country == "us":
         digits = text.translate(_ASCII_NON_DIGITS) if text.isascii() else "".join(ch for ch in text if ch.isdigit())
         if len(digits) == 4 and digits == text:
@@ -1100,7 +1110,7 @@ def prepare_db(raw: str, day_first: bool = False) -> Result:
     early = _precheck(_DB_CODES, text)
     if early is not None:
         return early
-    birth, reason = read_date_of_birth(text, day_first)
+    birth, reason = _date_of_birth(text, day_first)
     return (sha256_hex(birth) if birth else None), _DB_CODES[reason]
 
 
@@ -1125,7 +1135,7 @@ def prepare_zp(raw: str, country: str | None = None) -> Result:
     early = _precheck(_ZP_CODES, text)
     if early is not None:
         return early
-    zip_code, reason = read_zip(text, country)
+    zip_code, reason = _zip(text, country)
     return (sha256_hex(zip_code) if zip_code else None), _ZP_CODES[reason]
 
 
