@@ -67,9 +67,10 @@ import hashlib
 import ipaddress
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import phonenumbers
 import pycountry
@@ -155,25 +156,27 @@ OUTCOME_PARTS: Final[dict[str, tuple[str, Reason]]] = {
 }
 
 
-def summarise_outcomes(counts: Mapping[str, int]) -> dict[str, dict[str, object]]:
-    """Per field: how many values were sent, and how many were not, by reason (``ph: 8120 sent, 311 no_country``).
+def summarise_outcomes(counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """Per field: how many values were sent, and how many were not, by reason.
 
-    Codes that are not user-field outcomes (``value_invalid``, ``contents_invalid``) are left out.
+    ``{"ph": {"sent": 8120, "not_sent": {"no_country": 311, "impossible_length": 42}}}``, fields and reasons
+    sorted. Codes that are not user-field outcomes (``value_invalid``, ``contents_invalid``) are left out.
     """
-    summary: dict[str, dict[str, object]] = {}
+    sent: Counter[str] = Counter()
+    not_sent: dict[str, dict[str, int]] = {}
     for code, count in sorted(counts.items()):
         parts = OUTCOME_PARTS.get(code)
         if parts is None or not count:
             continue
         field, reason = parts
-        entry = summary.setdefault(field, {"sent": 0, "not_sent": {}})
         if reason in SENT_REASONS:
-            entry["sent"] = int(entry["sent"]) + count  # type: ignore[call-overload]
+            sent[field] += count
         else:
-            not_sent = entry["not_sent"]
-            assert isinstance(not_sent, dict)
-            not_sent[str(reason)] = count
-    return summary
+            not_sent.setdefault(field, {})[str(reason)] = count
+    return {
+        field: {"sent": sent[field], "not_sent": not_sent.get(field, {})}
+        for field in sorted(sent.keys() | not_sent.keys())
+    }
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -748,7 +751,12 @@ def read_zip(raw: str, country: str | None = None) -> tuple[str | None, Reason]:
 
 def _zip(text: str, country: str | None) -> tuple[str | None, Reason]:
     if country == "us":
-        digits = text.translate(_ASCII_NON_DIGITS) if text.isascii() else "".join(ch for ch in text if ch.isdigit())
+        if text.isdigit():
+            digits = text
+        elif text.isascii():
+            digits = text.translate(_ASCII_NON_DIGITS)
+        else:
+            digits = "".join(ch for ch in text if ch.isdigit())
         if len(digits) == 4 and digits == text:
             return "0" + digits, Reason.HASHED  # a spreadsheet dropped the leading zero
         return (digits[:5], Reason.HASHED) if len(digits) >= 5 else (None, Reason.TOO_SHORT)
@@ -1055,7 +1063,7 @@ def _precheck(codes: Mapping[Reason, str], text: str) -> Result | None:
         return text.lower(), codes[Reason.PREHASHED]
     if length in _FOREIGN_HASH_LENGTHS and _is_hex(text):
         return None, codes[Reason.FOREIGN_HASH]
-    if length <= 15 and text.casefold() in BLANK_PLACEHOLDERS:
+    if length <= 15 and not text[0].isdigit() and text.casefold() in BLANK_PLACEHOLDERS:
         return None, codes[Reason.PLACEHOLDER]
     return None
 
