@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import random
 import unicodedata
 from pathlib import Path
 
@@ -590,3 +591,19 @@ def test_summary_counts_sent_and_not_sent_by_reason() -> None:
         "em": {"sent": 12, "not_sent": {"not_an_address": 1}},
         "ph": {"sent": 8120, "not_sent": {"impossible_length": 42, "no_country": 311}},
     }
+
+
+def test_no_cell_makes_a_rule_raise() -> None:
+    """Random text of every kind (controls, marks, emoji, digits of other scripts): an outcome, never a crash."""
+    rng = random.Random(9)
+    alphabet = "0123456789+-()./ #x'\"<>@:;,aZéß\u0301\u200b\ufeff\u00a0\u202f٣३日😀\U000e0041\ufe0f\t\n"
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(4000)]
+    for cell in cells:
+        for field, prepare in n.SIMPLE_PREPARERS.items():
+            _, outcome = prepare(cell)
+            assert outcome.startswith(f"{field}_"), (field, outcome)
+        for country in (None, "US", "GB", "MX", "AU"):
+            _, outcome = n.prepare_ph(cell, country, "US")
+            assert outcome in n.OUTCOME_PARTS
+            _, outcome = n.prepare_zp(cell, country.lower() if country else None)
+            assert outcome in n.OUTCOME_PARTS
