@@ -68,8 +68,8 @@ def test_auto_detects_common_csv_columns_ignoring_case_and_punctuation() -> None
         "value": "Amount",
         "currency": "Currency",
         "order_id": "Order ID",
-        "num_items": "Quantity",
-        "content_ids": "SKU",
+        "item_id": "SKU",  # an item column makes the row one line of an order: Quantity is the line's
+        "quantity": "Quantity",
     }
 
 
