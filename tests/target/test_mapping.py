@@ -426,6 +426,40 @@ def test_singer_io_deal_becomes_a_purchase_with_epoch_millisecond_close_date() -
     assert event.body["custom_data"]["order_id"] == "1204"
 
 
+def test_singer_io_hubspot_contacts_value_only_wrappers() -> None:
+    contact_properties = {
+        name: {"type": "object", "properties": {"value": {"type": ["null", "string"]}}}
+        for name in ("email", "firstname", "lastname", "phone", "city", "state", "zip", "country", "createdate")
+    }
+    schema = {
+        "vid": {"type": ["null", "integer"]},
+        "canonical-vid": {"type": ["null", "integer"]},
+        "addedAt": {"type": ["null", "string"], "format": "date-time"},
+        "versionTimestamp": {"type": ["null", "string"], "format": "date-time"},
+        "identity-profiles": {"type": ["null", "array"], "items": {"type": ["null", "object"]}},
+        "properties": {"type": "object", "properties": contact_properties},
+        **{f"property_{name}": prop for name, prop in contact_properties.items()},
+    }
+    resolved = resolve_mapping({}, schema)
+    assert resolved.fields == {
+        "event_time": "properties.createdate",
+        "em": "properties.email",
+        "ph": "properties.phone",
+        "fn": "properties.firstname",
+        "ln": "properties.lastname",
+        "ct": "properties.city",
+        "st": "properties.state",
+        "zp": "properties.zip",
+        "country": "properties.country",
+    }
+    record = {
+        "vid": 51,
+        "properties": {"email": {"value": "a@example.com"}},
+        "property_email": {"value": "a@example.com"},
+    }
+    assert compile_getter(resolved.fields["em"])(record) == "a@example.com"
+
+
 MELTANO_HUBSPOT_DEALS_SCHEMA = {
     "id": {"type": ["string", "null"]},
     "properties": {
