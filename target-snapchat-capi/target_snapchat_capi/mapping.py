@@ -421,6 +421,15 @@ class ResolvedMapping:
     declined: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the recognised export (``EXPORT_PROFILES``), if any
     source: str | None = None
+    #: mapped paths the schema types as scalars (no object): their getters skip the wrapped-value check
+    scalar_columns: frozenset[str] = frozenset()
+
+    def getter(self, name: str) -> Callable[[Mapping[str, Any]], Any] | None:
+        """The compiled getter of a mapped field, or None when the field is not mapped."""
+        column = self.fields.get(name)
+        if not column:
+            return None
+        return compile_getter(column, unwrap=column not in self.scalar_columns)
 
     def describe(self) -> str:
         """One line for the start-up log: column names only, never values."""
@@ -465,6 +474,23 @@ def _walk_properties(properties: Mapping[str, Any], prefix: str = "") -> Iterato
             yield from _walk_properties(nested, f"{path}.")
         else:
             yield path, name
+
+
+def _is_scalar_schema(schema: Any) -> bool:
+    """A property schema that declares a type and no object (tap-offline-csv's columns are all strings)."""
+    if not isinstance(schema, Mapping) or "properties" in schema:
+        return False
+    declared = schema.get("type")
+    types = [declared] if isinstance(declared, str) else declared
+    return isinstance(types, list) and bool(types) and "object" not in types
+
+
+def _scalar_paths(properties: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    for name, schema in properties.items():
+        if _is_scalar_schema(schema):
+            yield f"{prefix}{name}"
+        elif isinstance(schema, Mapping) and isinstance(schema.get("properties"), Mapping):
+            yield from _scalar_paths(schema["properties"], f"{prefix}{name}.")
 
 
 def _matching_profile(top_level: Mapping[str, str]) -> ExportProfile | None:
@@ -571,6 +597,7 @@ def resolve_mapping(explicit: Mapping[str, str | None], schema_properties: Mappi
         ambiguous={name: state.ambiguous[name] for name in MAPPING_FIELDS if name in state.ambiguous},
         declined=state.declined,
         source=profile.name if profile is not None else None,
+        scalar_columns=frozenset(set(state.resolved.values()) & set(_scalar_paths(schema_properties))),
     )
 
 
@@ -589,11 +616,20 @@ def _unwrapped(value: dict[str, Any]) -> Any:
     return value
 
 
-def compile_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
+def compile_getter(path: str, *, unwrap: bool = True) -> Callable[[Mapping[str, Any]], Any]:
     """A fast getter for a column path: ``"email"`` or ``"properties.email"``; None when absent.
 
-    A wrapped value (``{"value": ..., "timestamp": ...}``) reads as its ``value``.
+    A wrapped value (``{"value": ..., "timestamp": ...}``) reads as its ``value``; ``unwrap=False`` skips that
+    check for a top-level column the schema types as a scalar (one test less per record; nested paths always
+    check, their walk costs more than the test).
     """
+    if "." not in path and not unwrap:
+
+        def get_scalar(record: Mapping[str, Any]) -> Any:
+            return record.get(path)
+
+        return get_scalar
+
     if "." not in path:
 
         def get_top(record: Mapping[str, Any]) -> Any:

@@ -586,3 +586,17 @@ def test_a_recognised_export_is_named_and_its_declined_headers_explained() -> No
     assert "'Billing Name' is a full name" in resolved.describe()
     # without the export's signature, Name is nobody's order number
     assert "order_id" not in resolve_mapping({}, props("Name", "Email")).fields
+
+
+def test_getters_of_scalar_columns_skip_the_wrapped_value_check_and_others_keep_it() -> None:
+    schema = {"Email": {"type": ["string", "null"]}, "deal": {"type": "object", "properties": {}}, **props("x")}
+    resolved = resolve_mapping({"external_id": "deal", "em": "Email"}, schema)
+    assert resolved.scalar_columns == frozenset({"Email"})
+    wrapped_record = {"Email": {"value": "a@example.com"}, "deal": {"value": "D-1", "source": "CRM"}}
+    em, external_id = resolved.getter("em"), resolved.getter("external_id")
+    assert em is not None and external_id is not None
+    assert em(wrapped_record) == {"value": "a@example.com"}  # typed a string: read as it is
+    assert external_id(wrapped_record) == "D-1"
+    assert resolved.getter("ph") is None
+    loose = resolve_mapping({}, properties_from_record({"Email": "a@example.com"}))
+    assert loose.scalar_columns == frozenset()  # a loose schema says nothing about types
