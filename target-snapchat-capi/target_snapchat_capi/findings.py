@@ -135,13 +135,14 @@ FIELD_LABELS: Final[Mapping[str, str]] = {
 def compute_findings(report: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> list[Finding]:
     """Every finding for this run, most severe first (then in rule order)."""
     normalisation = _counts(report.get("normalisation"))
+    stale = _stale_events(report)
     found: list[Finding | None] = [
         _phones_without_country(normalisation),
         _invalid_emails(normalisation),
         _foreign_hashes(normalisation),
         _midnight_event_times(report),
         _duplicate_order_ids(report),
-        stale := _stale_events(report),
+        stale,
         _single_key_events(report),
         *_coverage_dropped(report, previous),
         # the stale-events finding already speaks for stale rejects
