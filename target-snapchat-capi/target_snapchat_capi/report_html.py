@@ -213,7 +213,7 @@ def _findings_section(findings: Sequence[Finding]) -> str:
             f'<code class="code">{_e(finding.code)}</code></div>'
             # the message repeats the figure in words: marked fixed, the figure itself is marked above
             f'<p><span data-fixed="finding-message">{_e(finding.message)}</span></p>'
-            f'<p class="fix"><strong>Fix:</strong> {_e(finding.fix)}</p></li>'
+            f'<p class="fix" data-fixed="fix"><strong>Fix:</strong> {_e(finding.fix)}</p></li>'
         )
     return _section("findings", "Findings", f'<ul class="findings">{"".join(items)}</ul>')
 
@@ -233,7 +233,7 @@ def _run_section(report: Mapping[str, Any]) -> str:
             f'<div class="big">{_figure(value, [key])}</div></div>'
         )
     error = report.get("error")
-    error_html = f'<p class="run-error">The run failed: {_e(error)}</p>' if error else ""
+    error_html = f'<p class="run-error">The run failed: {_text_figure(str(error), ["error"])}</p>' if error else ""
     return _section("run", "The run", f'{error_html}<div class="tiles">{"".join(tiles)}</div>')
 
 
@@ -382,13 +382,17 @@ def _rejects_section(report: Mapping[str, Any]) -> str:
             line = _count(example.get("line"))
             line_html = f":{_figure(line, ['reject_examples', reason, index, 'line'])}" if line is not None else ""
             file_name = str(example.get("file") or "?")
-            where.append(f'<li><code><span data-fixed="file">{_e(file_name)}</span>{line_html}</code></li>')
+            short_name = file_name.rstrip("/").rsplit("/", 1)[-1]  # the full path is in the per-file table
+            where.append(
+                f'<li><code title="{_e(file_name)}"><span data-fixed="file">{_e(short_name)}</span>'
+                f"{line_html}</code></li>"
+            )
         where_html = f'<ul class="where">{"".join(where)}</ul>' if where else '<span class="muted">&ndash;</span>'
         share = _share(count, records, ["rejected_by_reason", reason], ["records_read"]) if records else ""
         rows.append(
             f"<tr><th scope='row'><code>{_e(reason)}</code></th>"
             f"<td class='n'>{_figure(count, ['rejected_by_reason', reason])}</td><td class='n'>{share}</td>"
-            f"<td>{_e(REJECT_FIXES.get(reason, GENERIC_REJECT_FIX))}</td><td>{where_html}</td></tr>"
+            f"<td data-fixed='fix'>{_e(REJECT_FIXES.get(reason, GENERIC_REJECT_FIX))}</td><td>{where_html}</td></tr>"
         )
     table = (
         '<div class="table-wrap"><table><thead><tr><th>Reason</th><th class="n">Records</th>'
@@ -497,7 +501,7 @@ def _breakdown_table(title: str, key: str, data: Any, *, sort_by_rejects: bool) 
         cells = "".join(
             f"<td class='n'>{_figure_or_dash(counts.get(column), [key, name, column])}</td>" for column in columns
         )
-        rows.append(f"<tr><th scope='row'><code data-fixed='name'>{_e(name)}</code></th>{cells}</tr>")
+        rows.append(f"<tr><th scope='row' class='path'><code data-fixed='name'>{_e(name)}</code></th>{cells}</tr>")
     return (
         f'<h3>{_e(title)}</h3><div class="table-wrap"><table><thead><tr><th>Name</th><th class="n">delivered</th>'
         f'<th class="n">rejected</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
@@ -715,7 +719,9 @@ svg.spark { width:100%; height:60px; display:block; }
 .dot { fill:var(--accent); } .dot.now { fill:var(--old); }
 .trend-ends { display:flex; justify-content:space-between; font-size:.8rem; color:var(--muted); }
 footer { color:var(--muted); font-size:.8rem; padding-bottom:24px; }
-code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85em; word-break:break-all; }
+code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85em; overflow-wrap:anywhere; }
+th[scope=row] code { white-space:nowrap; }
+.where code, .path { white-space:normal; word-break:break-all; }
 @media (max-width:600px) {
   body { font-size:14px; }
   section { padding:12px; border-radius:0; margin:10px -16px; }
