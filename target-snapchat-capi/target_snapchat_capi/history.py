@@ -2,9 +2,9 @@
 
 The HTML report draws its trends from it and the findings compare a run with the one before. Each line is
 ``history_entry(report)``: the run's figures (integers and shares), its status, mode and start time, and
-per-code/per-key counts; never a value from a record, a message, an error text, a URL or a token. Dictionary
-keys are kept only when they look like the engine's own codes (``[a-z0-9_]``), so a value can never ride in as a
-key either.
+per-code/per-key counts; never a value from a record, a message, an error text, a URL or a token.
+Dictionary keys are kept only when they look like the engine's or Snap's codes (``[A-Za-z0-9_]``), so that a
+value can never ride in as a key either.
 
 Durability: the file is created with mode 0600 (and kept at it). A line is written with one ``write`` call and
 fsynced. A run killed mid-write leaves a torn last line without its newline: reading skips any line that is not
@@ -48,7 +48,7 @@ COUNT_MAPS: Final[tuple[str, ...]] = ("rejected_by_reason", "match_keys", "norma
 STATUSES: Final = frozenset({"running", "succeeded", "failed"})
 MODES: Final = frozenset({"live", "validate_only", "dry_run"})
 
-_CODE: Final = re.compile(r"[a-z0-9_]{1,64}")
+_CODE: Final = re.compile(r"[A-Za-z0-9_]{1,64}")
 _TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 

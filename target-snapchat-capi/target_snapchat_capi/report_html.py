@@ -27,9 +27,11 @@ without its keys, saying what is missing):
 ``reject_examples``: ``{reason: [{"file": str, "line": int}, ...]}``
     a few (``MAX_REJECT_EXAMPLES``) locations per reject reason; never a value.
 ``validation_errors``: ``{code: int}``
-    validate_only: Snap's per-event error codes (``errors.codes`` of each INVALID verdict), counted.
+    validate_only: Snap's per-event error codes (``errors.codes`` of each INVALID verdict), counted
+    (``count_validation_errors`` builds it from the validate answers' ``event_logs``).
 ``test_event_logs``: ``{"fetched": int, "by_status": {status: int}, "by_event_name": {name: int}}``
-    with ``test_event_code``: a summary of ``GET /v3/{pixel}/events/validate/logs`` read after the run.
+    with ``test_event_code``: a summary of ``GET /v3/{pixel}/events/validate/logs`` read after the run
+    (``summarize_test_event_logs`` builds it from the answer's ``logs``).
 ``event_times_parsed``, ``midnight_event_times``, ``duplicate_order_id_rows``: int
     used by the findings (see ``findings``), shown in the run section when present.
 
@@ -45,7 +47,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from target_snapchat_capi import capi
@@ -116,6 +119,39 @@ def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
     )
 
 
+# --- building the validation keys (for the engine) -------------------------------------------------------------
+
+
+def count_validation_errors(verdicts: Iterable[Mapping[str, Any]]) -> Counter[str]:
+    """``validation_errors`` from the validate endpoint's ``event_logs``: each INVALID verdict's error codes."""
+    counts: Counter[str] = Counter()
+    for verdict in verdicts:
+        if verdict.get("status") == capi.STATUS_INVALID:
+            errors = verdict.get("errors")
+            codes = errors.get("codes") if isinstance(errors, Mapping) else None
+            counts.update(str(code) for code in (codes or ["UNKNOWN"]))
+    return counts
+
+
+def summarize_test_event_logs(logs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """``test_event_logs`` from ``GET .../events/validate/logs``'s ``logs``: counts by status and event name.
+
+    Counts only: error texts and event ids stay out of the report.
+    """
+    by_status: Counter[str] = Counter()
+    by_event_name: Counter[str] = Counter()
+    fetched = 0
+    for log in logs:
+        fetched += 1
+        by_status[str(log.get("status") or "UNKNOWN")] += 1
+        by_event_name[str(log.get("event_name") or "UNKNOWN")] += 1
+    return {
+        "fetched": fetched,
+        "by_status": dict(sorted(by_status.items())),
+        "by_event_name": dict(sorted(by_event_name.items())),
+    }
+
+
 # --- figures --------------------------------------------------------------------------------------------------
 
 
@@ -149,6 +185,11 @@ def _share(numerator: float, denominator: float, path: Path, per: Path, *, histo
 
 def _text_figure(text: str, path: Path) -> str:
     return f'<span data-figure="{_path_attr(path)}" data-value="{_e(text)}">{_e(text)}</span>'
+
+
+def _name(text: object) -> str:
+    """A code or a name from the report (a reason, a field, a stream): may hold digits, is not a figure."""
+    return f'<code data-fixed="name">{_e(text)}</code>'
 
 
 def _fixed(text: str) -> str:
@@ -275,7 +316,7 @@ def _coverage_section(report: Mapping[str, Any]) -> str:
         if single is not None
         else _missing("single_key_events")
     )
-    legend = ", ".join(f"<code>{_e(key)}</code> {_e(FIELD_LABELS.get(key, key))}" for key in ordered)
+    legend = ", ".join(f"{_name(key)} {_e(FIELD_LABELS.get(key, key))}" for key in ordered)
     return _section(
         "coverage",
         "Match-key coverage",
@@ -309,7 +350,7 @@ def _user_fields_section(report: Mapping[str, Any]) -> str:
     if not normalisation:
         return _section("user-fields", "User fields", _missing("user_fields and normalisation"))
     rows = "".join(
-        f"<tr><td><code>{_e(outcome)}</code></td><td class='n'>{_figure(count, ['normalisation', outcome])}</td></tr>"
+        f"<tr><td>{_name(outcome)}</td><td class='n'>{_figure(count, ['normalisation', outcome])}</td></tr>"
         for outcome, count in sorted(normalisation.items())
     )
     table = (
@@ -345,7 +386,7 @@ def _user_fields_table(user_fields: Mapping[str, Any]) -> str:
             for reason in reasons
         )
         rows.append(
-            f"<tr><th scope='row'><code>{_e(field)}</code> "
+            f"<tr><th scope='row'>{_name(field)} "
             f"<span class='muted'>{_e(FIELD_LABELS.get(str(field), ''))}</span></th>"
             f'<td class="n">{sent_html}</td><td class="bar-cell">{bar}</td>{cells}</tr>'
         )
@@ -390,7 +431,7 @@ def _rejects_section(report: Mapping[str, Any]) -> str:
         where_html = f'<ul class="where">{"".join(where)}</ul>' if where else '<span class="muted">&ndash;</span>'
         share = _share(count, records, ["rejected_by_reason", reason], ["records_read"]) if records else ""
         rows.append(
-            f"<tr><th scope='row'><code>{_e(reason)}</code></th>"
+            f"<tr><th scope='row'>{_name(reason)}</th>"
             f"<td class='n'>{_figure(count, ['rejected_by_reason', reason])}</td><td class='n'>{share}</td>"
             f"<td data-fixed='fix'>{_e(REJECT_FIXES.get(reason, GENERIC_REJECT_FIX))}</td><td>{where_html}</td></tr>"
         )
@@ -517,13 +558,13 @@ def _validation_section(report: Mapping[str, Any]) -> str:
     parts = []
     if verdicts:
         items = "".join(
-            f"<li><code>{_e(status)}</code> {_figure(count, ['validation', status])}</li>"
+            f"<li>{_name(status)} {_figure(count, ['validation', status])}</li>"
             for status, count in sorted(verdicts.items())
         )
         parts.append(f"<h3>Snap's verdicts</h3><ul class='inline'>{items}</ul>")
     if errors:
         rows = "".join(
-            f"<tr><th scope='row'><code>{_e(code)}</code></th>"
+            f"<tr><th scope='row'>{_name(code)}</th>"
             f"<td class='n'>{_figure(count, ['validation_errors', code])}</td></tr>"
             for code, count in sorted(errors.items(), key=lambda item: (-item[1], item[0]))
         )
@@ -544,7 +585,7 @@ def _validation_section(report: Mapping[str, Any]) -> str:
             counts = _counts(logs.get(group))
             if counts:
                 items = "".join(
-                    f"<li><code>{_e(name)}</code> {_figure(count, ['test_event_logs', group, name])}</li>"
+                    f"<li>{_name(name)} {_figure(count, ['test_event_logs', group, name])}</li>"
                     for name, count in sorted(counts.items())
                 )
                 summary.append(f"<h4>{_e(title)}</h4><ul class='inline'>{items}</ul>")

@@ -18,13 +18,23 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import httpx
+from target_snapchat_capi import capi
 from target_snapchat_capi.findings import Finding, compute_findings
 from target_snapchat_capi.history import append_history, history_entry, read_history
-from target_snapchat_capi.report_html import EVENT_AGE_BIN_EDGES_DAYS, format_number, format_share, render_html
+from target_snapchat_capi.report_html import (
+    EVENT_AGE_BIN_EDGES_DAYS,
+    count_validation_errors,
+    format_number,
+    format_share,
+    render_html,
+    summarize_test_event_logs,
+)
 from target_snapchat_capi.sandbox import SandboxServer
 
 from tests.browser import open_page
 from tests.e2e.helpers import (
+    PIXEL,
     TOKEN,
     bulk_rows,
     messy_rows,
@@ -192,12 +202,6 @@ def with_new_keys(
         if len(examples[reject["reason"]]) < 3:
             examples[reject["reason"]].append({"file": reject["source_file"], "line": reject["source_line"]})
     enriched["reject_examples"] = examples
-    enriched["validation_errors"] = {"UNHASHED_PII": 2, "INVALID_EVENT_TIME": 1}
-    enriched["test_event_logs"] = {
-        "fetched": 3,
-        "by_status": {"VALID": 1, "INVALID": 2},
-        "by_event_name": {"PURCHASE": 3},
-    }
     enriched["event_times_parsed"] = report["events_delivered"] + report["rejected_by_reason"].get("stale_event", 0)
     enriched["midnight_event_times"] = 0
     enriched["duplicate_order_id_rows"] = 2
@@ -342,6 +346,28 @@ def test_validation_section_lists_verdicts_by_error_code_and_the_test_event_logs
     assert {("validation_errors", "UNHASHED_PII"), ("test_event_logs", "by_status", "INVALID")} <= shown
 
 
+def test_validation_keys_are_built_from_snap_answers_as_counts() -> None:
+    verdicts = [
+        {"event": 0, "status": "VALID", "errors": {"codes": [], "error_msgs": []}},
+        {"event": 1, "status": "INVALID", "errors": {"codes": ["UNHASHED_PII", "INVALID_EVENT_TIME"]}},
+        {"event": 2, "status": "INVALID", "errors": {"codes": ["UNHASHED_PII"], "error_msgs": ["raw@example.com"]}},
+        {"event": 3, "status": "INVALID"},
+    ]
+    assert count_validation_errors(verdicts) == {"UNHASHED_PII": 2, "INVALID_EVENT_TIME": 1, "UNKNOWN": 1}
+    logs = [
+        {"status": "VALID", "event_name": "PURCHASE", "error_records": [], "event_id": "secret-order"},
+        {"status": "INVALID", "event_name": "PURCHASE", "error_records": ["raw@example.com is not hashed"]},
+        {"status": "VALID", "event_name": "SIGN_UP"},
+    ]
+    summary = summarize_test_event_logs(logs)
+    assert summary == {
+        "fetched": 3,
+        "by_status": {"INVALID": 1, "VALID": 2},
+        "by_event_name": {"PURCHASE": 2, "SIGN_UP": 1},
+    }
+    assert "raw@example.com" not in json.dumps(summary) and "secret-order" not in json.dumps(summary)
+
+
 def test_names_from_the_input_are_escaped_and_nothing_external_is_referenced() -> None:
     report = dict(FULL_REPORT)
     report["streams"] = {'<script>alert("x")</script>': {"events_delivered": 1}}
@@ -367,7 +393,10 @@ def test_real_run_rendered_in_headless_chromium(tmp_path: Path, sandbox: Sandbox
         tmp_path / "tap.json",
         {"files": [{"name": "offline_purchases", "path": str(drops / "*.csv"), "key_properties": ["Order ID"]}]},
     )
-    target_config_path = write_json(tmp_path / "target.json", target_config(sandbox.url, out))
+    # with test_event_code, so that Snap's test-event log (read back below) has this run in it
+    target_config_path = write_json(
+        tmp_path / "target.json", target_config(sandbox.url, out, test_event_code="REPORT-TEST")
+    )
     tap, target = run_pipeline(tap_config, target_config_path)
     assert tap.returncode == 0, tap.stderr.decode()[-2000:]
     assert target.returncode == 0, target.stderr.decode()[-2000:]
@@ -378,7 +407,24 @@ def test_real_run_rendered_in_headless_chromium(tmp_path: Path, sandbox: Sandbox
     rows_per_file = Counter({(drops / name).as_uri(): len(rows) for name, rows in files.items()})
     source_names = {str(reject["source_file"]) for reject in rejects}
     assert source_names <= set(rows_per_file) | {"None"}, source_names
-    report = with_new_keys(report, rejects, sandbox.state.events(), rows_per_file)
+    events = sandbox.state.test_events()
+    assert len(events) == report["events_delivered"]
+    report = with_new_keys(report, rejects, events, rows_per_file)
+    # the validate keys, from the sandbox's real answers: the test-event log, and verdicts on two broken events
+    logs = httpx.get(sandbox.url + capi.validate_logs_path(PIXEL), params={"access_token": TOKEN}, timeout=10).json()[
+        "logs"
+    ]
+    report["test_event_logs"] = summarize_test_event_logs(logs)
+    assert report["test_event_logs"]["fetched"] == report["events_delivered"]
+    broken = [dict(events[0], user_data={"em": ["alice@example.com"]}), dict(events[1], event_time=1)]
+    verdicts = httpx.post(
+        sandbox.url + capi.validate_path(PIXEL),
+        params={"access_token": TOKEN},
+        json={"data": [*broken, events[2]]},
+        timeout=10,
+    ).json()["event_logs"]
+    report["validation_errors"] = dict(count_validation_errors(verdicts))
+    assert sum(report["validation_errors"].values()) >= 2
 
     history_path = out / "history.jsonl"
     for entry in earlier_runs(report):
