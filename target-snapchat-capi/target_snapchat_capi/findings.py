@@ -1,7 +1,8 @@
 """Data-quality findings with fixes, computed from a run's JSON report (counts only) and the previous run's
 history entry. Pure: no I/O, no logging; a finding's text names settings, fields and codes, never a value.
 
-``compute_findings(report, previous)`` returns the findings, most severe first. Each has a stable ``code``
+``compute_findings(report, previous)`` returns the findings, most severe first (``Finding.to_dict()`` for the JSON
+report's ``findings`` list, ``summary_lines`` for the text summary). Each has a stable ``code``
 (``FindingCode``), a ``severity``, the ``figure`` behind it (a share in 0..1 or a count, see ``unit``), a
 ``message`` and a ``fix``. The report keys each rule reads (``report`` is ``RunReport.to_dict()`` plus the keys
 listed in ``report_html``'s docstring):
@@ -151,6 +152,11 @@ def compute_findings(report: Mapping[str, Any], previous: Mapping[str, Any] | No
     ]
     findings = [finding for finding in found if finding is not None]
     return sorted(findings, key=lambda finding: _SEVERITY_ORDER[finding.severity])
+
+
+def summary_lines(findings: list[Finding]) -> list[str]:
+    """The findings for the text summary on stderr (shown first there too): one line each, with its fix."""
+    return [f"  {finding.severity} [{finding.code}]: {finding.message} Fix: {finding.fix}" for finding in findings]
 
 
 def outcome_total(normalisation: Mapping[str, int], field: str) -> int:

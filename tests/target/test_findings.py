@@ -13,6 +13,7 @@ from target_snapchat_capi.findings import (
     compute_findings,
     events_older_than,
     format_share,
+    summary_lines,
 )
 
 
@@ -208,3 +209,9 @@ def test_codes_are_stable() -> None:
 @pytest.mark.parametrize(("share", "text"), [(0.0, "0%"), (0.041, "4.1%"), (0.41, "41%"), (1.0, "100%")])
 def test_share_format(share: float, text: str) -> None:
     assert format_share(share) == text
+
+
+def test_summary_lines_carry_the_fix() -> None:
+    (line,) = summary_lines(compute_findings(base(duplicate_order_id_rows=3)))
+    assert line.startswith("  error [duplicate_order_ids]: 3 rows")
+    assert "Fix: Export one row per order" in line
