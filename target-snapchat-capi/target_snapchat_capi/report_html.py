@@ -288,7 +288,7 @@ def _coverage_section(report: Mapping[str, Any]) -> str:
     ordered = [key for key in capi.REPORTED_MATCH_KEYS if key in keys] + sorted(
         set(keys) - set(capi.REPORTED_MATCH_KEYS)
     )
-    row_height, label_width, bar_width, value_width = 26, 110, 360, 150
+    row_height, label_width, bar_width, value_width = 26, 80, 240, 120
     width = label_width + bar_width + value_width
     rows = []
     for index, key in enumerate(ordered):
@@ -305,7 +305,7 @@ def _coverage_section(report: Mapping[str, Any]) -> str:
         )
     height = len(ordered) * row_height + 4
     svg = (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="match-key coverage">'
+        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="match-key coverage">'
         f"{''.join(rows)}</svg>"
     )
     single = _count(report.get("single_key_events"))
@@ -436,7 +436,7 @@ def _rejects_section(report: Mapping[str, Any]) -> str:
             f"<td data-fixed='fix'>{_e(REJECT_FIXES.get(reason, GENERIC_REJECT_FIX))}</td><td>{where_html}</td></tr>"
         )
     table = (
-        '<div class="table-wrap"><table><thead><tr><th>Reason</th><th class="n">Records</th>'
+        '<div class="table-wrap"><table class="wide"><thead><tr><th>Reason</th><th class="n">Records</th>'
         '<th class="n">of records read</th><th>Suggested fix</th><th>Examples (file:line)</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
@@ -498,7 +498,7 @@ def _freshness_section(report: Mapping[str, Any]) -> str:
         "age at send time (days)</text>"
     )
     svg = (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="event age histogram">'
+        f'<svg class="chart hist" viewBox="0 0 {width} {height}" role="img" aria-label="event age histogram">'
         f'<g transform="translate(0,{top_pad})">{"".join(parts)}</g></svg>'
     )
     older = _count(report.get("events_older_than_7_days"))
@@ -736,6 +736,9 @@ section { background:var(--card); border:1px solid var(--line); border-radius:10
 .callout { font-size:1rem; }
 .chart-wrap { overflow-x:auto; }
 svg.chart { width:100%; max-width:720px; height:auto; display:block; }
+svg.chart.hist { min-width:480px; }
+svg.chart.bars { max-width:560px; }
+table.wide { min-width:760px; }
 svg text { font:13px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif; fill:var(--fg); }
 svg text.small { font-size:11px; }
 svg .muted { fill:var(--muted); }
