@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from target_snapchat_capi import capi
 from target_snapchat_capi.findings import Finding, compute_findings
 from target_snapchat_capi.history import append_history, history_entry, read_history
@@ -32,6 +33,7 @@ from target_snapchat_capi.report_html import (
 )
 from target_snapchat_capi.sandbox import SandboxServer
 
+from tests import browser
 from tests.browser import open_page
 from tests.e2e.helpers import (
     PIXEL,
@@ -467,3 +469,23 @@ def test_real_run_rendered_in_headless_chromium(tmp_path: Path, sandbox: Sandbox
         assert secret not in page_text, secret
         assert secret not in page.dom, secret
         assert secret not in history_text, secret
+
+
+def test_the_browser_check_sees_console_errors_exceptions_and_requests(tmp_path: Path) -> None:
+    """The checks above can fail: a page that logs an error, throws and fetches is caught on each count."""
+    page_path = tmp_path / "bad.html"
+    page_path.write_text(
+        "<!DOCTYPE html><html><body><p>x</p>"
+        '<img src="http://127.0.0.1:9/tracker.png">'
+        '<script>console.error("boom"); throw new Error("kaput");</script></body></html>'
+    )
+    page = open_page(page_path)
+    assert any("boom" in error for error in page.errors)
+    assert any("kaput" in error for error in page.errors)
+    assert "http://127.0.0.1:9/tracker.png" in page.requested_urls
+
+
+def test_a_missing_browser_fails_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(browser, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
+    with pytest.raises(pytest.fail.Exception, match="chromium is not installed"):
+        browser.chromium_path()
