@@ -1,11 +1,13 @@
 """Data-quality findings with fixes, computed from a run's JSON report (counts only) and the previous run's
 history entry. Pure: no I/O, no logging; a finding's text names settings, fields and codes, never a value.
 
-``compute_findings(report, previous)`` returns the findings, most severe first (``Finding.to_dict()`` for the JSON
-report's ``findings`` list, ``summary_lines`` for the text summary). Each has a stable ``code``
-(``FindingCode``), a ``severity``, the ``figure`` behind it (a share in 0..1 or a count, see ``unit``), a
-``message`` and a ``fix``. The report keys each rule reads (``report`` is ``RunReport.to_dict()`` plus the keys
-listed in ``report_html``'s docstring):
+``compute_findings(report, previous)`` returns the findings, most severe first; ``previous`` is
+``history.previous_comparable(history, mode)``. ``Finding.to_dict()`` gives the JSON report's ``findings`` list,
+``summary_lines`` the text summary's lines. Each finding has a stable ``code`` (``FindingCode``), a
+``severity``, the ``figure`` behind it (a share in 0..1 or a count, see ``unit``), a ``message`` and a ``fix``.
+
+The report keys each rule reads (``report`` is ``RunReport.to_dict()`` plus the keys listed in ``report_html``'s
+docstring):
 
 =========================== ==========================================================================================
 rule (code)                 counts it needs

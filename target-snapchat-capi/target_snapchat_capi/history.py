@@ -124,6 +124,15 @@ def read_history(path: str | os.PathLike[str], limit: int | None = DEFAULT_TREND
     return entries if limit is None else entries[-limit:]
 
 
+def previous_comparable(history: list[dict[str, Any]], mode: object) -> dict[str, Any] | None:
+    """The latest succeeded run of the same mode: what "since the last run" compares with (a failed or a dry
+    run's figures would make every key look like it dropped)."""
+    for entry in reversed(history):
+        if entry.get("status") == "succeeded" and entry.get("mode") == mode:
+            return entry
+    return None
+
+
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 

@@ -15,6 +15,7 @@ from target_snapchat_capi.history import (
     DEFAULT_REPORT_HISTORY_PATH,
     append_history,
     history_entry,
+    previous_comparable,
     read_history,
 )
 
@@ -179,3 +180,16 @@ def test_a_process_killed_mid_write_leaves_a_history_that_reads_and_appends(tmp_
     assert [entry["records_read"] for entry in read_history(path)] == [1]
     append_history(path, history_entry(report(records_read=2)))
     assert [entry["records_read"] for entry in read_history(path)] == [1, 2]
+
+
+def test_the_run_to_compare_with_is_the_latest_succeeded_one_of_the_same_mode() -> None:
+    history = [
+        {"status": "succeeded", "mode": "live", "records_read": 1},
+        {"status": "succeeded", "mode": "live", "records_read": 2},
+        {"status": "failed", "mode": "live", "records_read": 3},
+        {"status": "succeeded", "mode": "dry_run", "records_read": 4},
+    ]
+    assert previous_comparable(history, "live") == history[1]
+    assert previous_comparable(history, "dry_run") == history[3]
+    assert previous_comparable(history, "validate_only") is None
+    assert previous_comparable([], "live") is None

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from target_snapchat_capi import capi
 from target_snapchat_capi.findings import Finding, compute_findings
-from target_snapchat_capi.history import append_history, history_entry, read_history
+from target_snapchat_capi.history import append_history, history_entry, previous_comparable, read_history
 from target_snapchat_capi.report_html import (
     EVENT_AGE_BIN_EDGES_DAYS,
     count_validation_errors,
@@ -432,7 +432,7 @@ def test_real_run_rendered_in_headless_chromium(tmp_path: Path, sandbox: Sandbox
     for entry in earlier_runs(report):
         append_history(history_path, entry)
     history = read_history(history_path)
-    findings = compute_findings(report, history[-1])
+    findings = compute_findings(report, previous_comparable(history, report["mode"]))
     page_text = render_html(report, history, findings)
     append_history(history_path, history_entry(report))
     html_path = out / "snapchat_capi_report.html"
