@@ -273,6 +273,7 @@ class EventTime(NamedTuple):
         return self.epoch
 
 
+_new: Final = tuple.__new__  # builds an EventTime without NamedTuple's Python-level __new__ (per record)
 _LATEST_ZONE: Final = dt.timezone(dt.timedelta(hours=14))  # the first zone to start a day (Kiribati)
 _DOTTED_DATETIME_RE: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 _SLASHED_DATETIME_RE: Final = re.compile(
@@ -301,7 +302,7 @@ def _epoch_from_datetime(moment: dt.datetime, naive_zone: dt.tzinfo) -> int:
 
 
 def _day(day: dt.date, zone: dt.tzinfo) -> EventTime:
-    return EventTime(_epoch_from_datetime(dt.datetime(day.year, day.month, day.day), zone), day)
+    return _new(EventTime, (_epoch_from_datetime(dt.datetime(day.year, day.month, day.day), zone), day))
 
 
 def read_event_time(
@@ -317,11 +318,11 @@ def read_event_time(
         return None
     if isinstance(raw, int | float | Decimal):
         number = float(raw)
-        return EventTime(_epoch_from_number(number)) if math.isfinite(number) else None
+        return _new(EventTime, (_epoch_from_number(number), None)) if math.isfinite(number) else None
     if isinstance(raw, dt.datetime):
         if date_column or (raw.tzinfo is not None and raw.utcoffset() == dt.timedelta(0) and raw.time() == dt.time()):
             return _day(raw.date(), naive_zone)
-        return EventTime(_epoch_from_datetime(raw, naive_zone))
+        return _new(EventTime, (_epoch_from_datetime(raw, naive_zone), None))
     if isinstance(raw, dt.date):
         return _day(raw, naive_zone)
     if not isinstance(raw, str):
@@ -340,7 +341,7 @@ def _read_time_text(text: str, naive_zone: dt.tzinfo, day_first: bool, date_colu
             except ValueError:
                 pass
         number = float(text)
-        return EventTime(_epoch_from_number(number)) if math.isfinite(number) else None
+        return _new(EventTime, (_epoch_from_number(number), None)) if math.isfinite(number) else None
     if (len(text) == 10 and _ISO_DATE_ONLY_RE.fullmatch(text)) or (
         (date_column or ("00:00" in text and _MIDNIGHT_UTC_RE.fullmatch(text))) and _ISO_DATE_ONLY_RE.match(text)
     ):
@@ -362,7 +363,7 @@ def _read_time_text(text: str, naive_zone: dt.tzinfo, day_first: bool, date_colu
             if moment.tzinfo is not None:
                 return None  # an offset and a zone name both: which one?
             moment = moment.replace(tzinfo=zone)
-        return EventTime(_epoch_from_datetime(moment, naive_zone))
+        return _new(EventTime, (_epoch_from_datetime(moment, naive_zone), None))
     found = _numeric_datetime(text, day_first)
     if found is not None:
         moment, has_time = found
@@ -370,9 +371,13 @@ def _read_time_text(text: str, naive_zone: dt.tzinfo, day_first: bool, date_colu
             return None
         if zone is not None:
             moment = moment.replace(tzinfo=zone)
-        return EventTime(_epoch_from_datetime(moment, naive_zone)) if has_time else _day(moment.date(), naive_zone)
+        return (
+            _new(EventTime, (_epoch_from_datetime(moment, naive_zone), None))
+            if has_time
+            else _day(moment.date(), naive_zone)
+        )
     try:
-        return EventTime(_epoch_from_datetime(email.utils.parsedate_to_datetime(original), naive_zone))
+        return _new(EventTime, (_epoch_from_datetime(email.utils.parsedate_to_datetime(original), naive_zone), None))
     except (TypeError, ValueError, IndexError):
         return None
 
@@ -382,7 +387,7 @@ def _numeric_datetime(text: str, day_first: bool) -> tuple[dt.datetime | None, b
     (month-first unless ``day_first``; a first number above 12 is a day either way). None if neither shape;
     (None, _) if the shape fits but the date or time does not exist."""
     meridiem = None
-    if match := _DOTTED_DATETIME_RE.fullmatch(text):
+    if "." in text[:6] and (match := _DOTTED_DATETIME_RE.fullmatch(text)):
         day, month, year, hour, minute, second = match.groups()
     elif match := _SLASHED_DATETIME_RE.fullmatch(text):
         first, _, second_number, year, hour, minute, second, meridiem = match.groups()
