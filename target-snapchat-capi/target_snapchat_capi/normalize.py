@@ -55,8 +55,9 @@ Choices where section 3a is silent (all for the match rate; the contract documen
 
 Caches: names, cities, states, countries and genders repeat heavily (a few hundred distinct values in a
 million rows), so their preparers keep bounded caches (``CACHE_LIMIT`` entries each, filled until full).
-Phones and zips do not repeat; phones have an exact fast path for North American numbers instead (see
-``_fast_nanp``; proved identical to phonenumbers by a fuzzed test).
+Phones and zips do not repeat; phones have exact fast paths instead (``_fast_international`` for numbers
+after ``+`` or an international prefix that need no stripping, ``_fast_nanp`` for US/Canadian national
+numbers), proved identical to phonenumbers' parse by ``tests/target/test_phone_fast_path.py``.
 """
 
 from __future__ import annotations
