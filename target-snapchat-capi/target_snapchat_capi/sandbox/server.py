@@ -17,8 +17,10 @@ does not own the pixel: 403):
 - `POST /v3/{pixel}/events/validate`: the same checks, always 200 for a well-formed request, with
   `{"status": "VALID"|"INVALID", "test_event": true, "event_logs": [{"event": i, "status": ...,
   "errors": {"codes": [...], "error_msgs": [...]}, "warnings": []}, ...]}`; nothing counts as a conversion.
-- `GET /v3/{pixel}/events/validate/logs`: `{"status": "SUCCESS", "logs": [...]}`, validations of the last
-  24 h.
+- `GET /v3/{pixel}/events/validate/logs`: `{"status": "SUCCESS", "logs": [...]}`, Snap's test-event log of
+  the last 24 h: every validated event, and every accepted event that carried `test_event_code`, each as
+  `{"asset_id", "event_name", "raw_event_name", "event_time", "event_id", "action_source", "integration",
+  "status", "error_records", "warning_records"}` (never user data).
 - `GET /v3/{pixel}/events/validate/stats`: `{"status": "SUCCESS", "stats": {"test":
   {"event_count_past_hour", "latest_event_ts"}, "live": {...}}}`.
 
