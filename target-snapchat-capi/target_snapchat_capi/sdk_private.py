@@ -43,6 +43,28 @@ PRIVATE_MEMBERS: Final[tuple[PrivateMember, ...]] = (
         "follow them out, instead of waiting up to the SDK's 5-minute record age.",
     ),
     PrivateMember(
+        owner="singer_sdk.Target",
+        name="_process_batch_message",
+        parameters=("self", "message_dict"),
+        how="overridden: each record of the batch files is handed to _process_record_message",
+        why="The SDK hands a BATCH's records to Sink.process_batch in one block, past stream maps, preprocess_record "
+        "and the per-record checks; batch records must take exactly the path of RECORD messages.",
+    ),
+    PrivateMember(
+        owner="singer_sdk.Target",
+        name="_process_record_message",
+        parameters=("self", "message_dict"),
+        how="called (not overridden) for each record read from a BATCH file",
+        why="It is the SDK's RECORD path; calling it is what makes batch records behave exactly like RECORDs.",
+    ),
+    PrivateMember(
+        owner="singer_sdk.Target",
+        name="_assert_line_requires",
+        parameters=("self", "message_dict", "requires"),
+        how="called to check a BATCH message's keys",
+        why="The SDK's own message check, which goes through our reader (errors never quote the line).",
+    ),
+    PrivateMember(
         owner="singer_sdk.sinks.Sink",
         name="_validate_and_parse",
         parameters=("self", "record"),

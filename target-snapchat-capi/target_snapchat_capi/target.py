@@ -23,6 +23,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_snapchat_capi import capi
 from target_snapchat_capi.accounting import Accounting
+from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import delivery_for
 from target_snapchat_capi.pipeline import DeliveryPipeline
@@ -272,6 +273,14 @@ class TargetSnapchatCAPI(Target):
             self.pipeline.checkpoint_due = False
         else:
             super()._handle_max_record_age()
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """Private SDK hook (see sdk_private.py): each record of the batch's files goes through exactly the RECORD
+        path (stream maps, hooks, metrics, rejects, delivery, the STATE gate) instead of the SDK's file hand-off."""
+        self._assert_line_requires(message_dict, requires={"stream", "encoding", "manifest"})
+        stream_name = message_dict["stream"]
+        for record in batch_records(message_dict["encoding"], list(message_dict["manifest"])):
+            self._process_record_message({"type": "RECORD", "stream": stream_name, "record": record})
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
