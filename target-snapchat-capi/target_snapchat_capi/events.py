@@ -43,8 +43,9 @@ event_id recipe (same input, same id, on every run):
 2. the ``order_id`` value, the same way; else
 3. ``sha256_hex(json.dumps([pixel_id, stream_name, key_values], sort_keys=True, ensure_ascii=False,
    separators=(",", ":"), default=str))`` where ``key_values`` is the list of the record's key-property values
-   in key-property order, or, when the stream has no key properties, the record itself without its ``_sdc_*``
-   columns; each value in one canonical form (scalars as text, whole numbers without ``.0``; ISO date-times
+   in key-property order, or, when the stream has no key properties or one of them is blank or null, the record
+   itself without its ``_sdc_*`` columns (counted as ``event_id_from_content`` when a key was blank: a blank key
+   must never make different rows one event); each value in one canonical form (scalars as text, whole numbers without ``.0``; ISO date-times
    with a zone, and datetime objects, in UTC without offset), so that how a cell was typed on the way in
    (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
 """
@@ -131,6 +132,10 @@ class Rejection:
     reason: str  #: a stable code: a RejectReason (a str), written as its string
     message: str  #: names fields and columns, never a cell's value
     event_id: str | None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 class _Rejected(Exception):
@@ -441,9 +446,15 @@ class EventBuilder:
             return order_id
         # Values go in as text (cell_text), so the id does not change with how a cell was typed on the way in
         # (10 / 10.0 / "10", a date-time string / datetime object): only a change of content changes it.
+        identity: Any = None
         if self._key_properties:
-            identity: Any = [canonical(record.get(key)) for key in self._key_properties]
-        else:
+            key_values = [record.get(key) for key in self._key_properties]
+            if any(_is_blank(value) for value in key_values):
+                # A blank key would make every such row (five walk-in sales) one event: use the row's content.
+                self._outcomes["event_id_from_content"] += 1
+            else:
+                identity = [canonical(value) for value in key_values]
+        if identity is None:
             identity = {key: canonical(value) for key, value in record.items() if not key.startswith(SDC_PREFIX)}
         identity_text = json.dumps(
             [self._settings.pixel_id, self._stream_name, identity],
