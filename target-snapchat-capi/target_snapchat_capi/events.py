@@ -45,9 +45,9 @@ event_id recipe (same input, same id, on every run):
    separators=(",", ":"), default=str))`` where ``key_values`` is the list of the record's key-property values
    in key-property order, or, when the stream has no key properties or one of them is blank or null, the record
    itself without its ``_sdc_*`` columns (counted as ``event_id_from_content`` when a key was blank: a blank key
-   must never make different rows one event); each value in one canonical form (scalars as text, whole numbers without ``.0``; ISO date-times
-   with a zone, and datetime objects, in UTC without offset), so that how a cell was typed on the way in
-   (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
+   must never make different rows one event); each value in one canonical form (scalars as text, whole numbers
+   without ``.0``; ISO date-times with a zone, and datetime objects, in UTC without offset), so that how a cell
+   was typed on the way in (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
 """
 
 from __future__ import annotations
