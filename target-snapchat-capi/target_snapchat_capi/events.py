@@ -6,7 +6,8 @@ reason, in this order. Normalisation outcomes are counted for records that reach
 
 Rejection reasons (stable codes): ``unknown_event_name``, ``missing_event_time``, ``invalid_event_time``,
 ``stale_event``, ``future_event``, ``missing_match_keys``, ``missing_value``, ``invalid_value``,
-``missing_currency``, ``invalid_currency``. Messages name fields and columns, never a cell's value.
+``missing_currency``, ``invalid_currency`` (and, decided outside the builder, ``missing_key_property`` by the sink
+and ``api_rejected`` by delivery). Messages name fields and columns, never a cell's value.
 
 Event name: the mapped column's value, trimmed, looked up case-insensitively in ``event_name_map``; else,
 upper-cased with spaces and hyphens as underscores, it passes if it is one of Snap's names; else
@@ -112,6 +113,8 @@ class RejectReason(enum.StrEnum):
     INVALID_VALUE = "invalid_value"
     MISSING_CURRENCY = "missing_currency"
     INVALID_CURRENCY = "invalid_currency"
+    #: the record lacks one of its stream's key properties (set by the sink, before the builder)
+    MISSING_KEY_PROPERTY = "missing_key_property"
     #: Snapchat refused the event after it was sent (set by delivery, not by the builder)
     API_REJECTED = "api_rejected"
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.events import Event, EventBuilder, EventSettings
+from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
 from target_snapchat_capi.pipeline import DeliveryPipeline
 
 if TYPE_CHECKING:
@@ -71,6 +71,9 @@ class SnapchatCAPISink(BatchSink):
             services.accounting.normalisation_outcomes(),
         )
         self._reads = services.accounting.reads(stream_name)
+        self._key_names = tuple(key_properties or ())
+        #: key properties the record being processed lacked (set by preprocess_record, read by process_record)
+        self._missing_keys: tuple[str, ...] = ()
         self._events: list[Event] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
         self._sources: list[Source] = []
@@ -99,7 +102,20 @@ class SnapchatCAPISink(BatchSink):
 
     # -- records and batches
 
+    def preprocess_record(self, record: dict, context: dict) -> dict:
+        """A record without one of its key properties becomes a counted rejection (the SDK would stop the run)."""
+        for key in self._key_names:
+            if key not in record:
+                self._missing_keys = tuple(name for name in self._key_names if name not in record)
+                for name in self._missing_keys:
+                    record[name] = None  # passes the SDK's key check; process_record rejects the record
+                break
+        return record
+
     def process_record(self, record: dict, context: dict) -> None:
+        if self._missing_keys:
+            self._reject_missing_keys(record)
+            return
         result = self.builder.build(record, time.time())
         self._reads.count()
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
@@ -108,6 +124,16 @@ class SnapchatCAPISink(BatchSink):
             self._sources.append(source)
         else:
             self._accounting.reject(self.stream_name, result, source)
+
+    def _reject_missing_keys(self, record: dict) -> None:
+        missing, self._missing_keys = self._missing_keys, ()
+        self._reads.count()
+        message = (
+            f"the record has no key property {', '.join(repr(name) for name in missing)} "
+            f"(the stream's key properties: {', '.join(self._key_names)})"
+        )
+        source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
+        self._accounting.reject(self.stream_name, Rejection(RejectReason.MISSING_KEY_PROPERTY, message, None), source)
 
     def process_batch(self, context: dict[str, Any]) -> None:
         events, self._events = self._events, []
