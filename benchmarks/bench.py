@@ -27,14 +27,11 @@ import json
 import os
 import platform
 import pstats
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import datagen  # noqa: E402
+from target_snapchat_capi.sandbox.launcher import SandboxProcess, SandboxStartError  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TAP = BIN / "tap-offline-csv"
@@ -168,73 +166,16 @@ def run_pipe(tap_cmd: Command, target_cmd: Command,
 # --- the sandbox ----------------------------------------------------------------------------------
 
 
-class Sandbox:
-    """snapchat-capi-sandbox as a child process on a port it picks itself (no race for a free port)."""
+class Sandbox(SandboxProcess):
+    """snapchat-capi-sandbox as a child process on a port it picks itself (the project's one launcher)."""
 
     def __init__(self, workdir: Path, max_stored_events: int) -> None:
-        self.log_path = workdir / "sandbox.log"
-        self._log = self.log_path.open("wb")
-        cmd: list[str | os.PathLike[str]] = [
-            SANDBOX, "--port", "0", "--max-stored-events", str(max_stored_events), "--log-level", "WARNING",
-        ]  # fmt: skip
-        self.proc = _spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
-        self.url = self._read_url(timeout=30)
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError):
-                if self.get("/_sandbox/health").get("ok"):
-                    return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise BenchError(f"the sandbox did not answer; see {self.log_path}:\n{_tail(self.log_path)}")
-            time.sleep(0.1)
-
-    def _read_url(self, timeout: float) -> str:
-        """The sandbox prints one line, "listening on http://127.0.0.1:PORT", once it is bound."""
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline().decode("utf-8", "replace").strip() if ready else ""
-        if not line.startswith("listening on http://"):
-            self.stop()
-            raise BenchError(f"the sandbox did not start; see {self.log_path}:\n{_tail(self.log_path)}")
-        return line.removeprefix("listening on ")
-
-    def get(self, path: str) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + path, timeout=10) as answer:
-            result: dict[str, Any] = json.load(answer)
-            return result
-
-    def reset(self) -> None:
-        request = urllib.request.Request(self.url + "/_sandbox/reset", data=b"{}", method="POST")
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30):
-            pass
-
-    def cpu_seconds(self) -> float:
-        """CPU time the sandbox has used so far (it shares the cores with the stage being measured)."""
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-        return float("nan")
-
-    def peak_rss_mb(self) -> float | None:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._log.close()
+        extra = ["--max-stored-events", str(max_stored_events), "--log-level", "WARNING"]
+        super().__init__(log_path=workdir / "sandbox.log", extra_args=extra)
+        try:
+            self.start()
+        except SandboxStartError as error:
+            raise BenchError(f"{error}:\n{_tail(workdir / 'sandbox.log')}") from None
 
 
 # --- stages ---------------------------------------------------------------------------------------

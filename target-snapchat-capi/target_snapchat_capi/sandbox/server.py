@@ -1,6 +1,6 @@
 """A local Snapchat Conversions API v3 server for tests and the demo (`snapchat-capi-sandbox`).
 
-It answers as the contract (`shared/docs/snapchat-capi.md`, sections 1 to 4) says Snap answers, over real
+It answers as the contract (`docs/snapchat-capi-contract.md`, sections 1 to 4) says Snap answers, over real
 HTTP/1.1 with keep-alive, on 127.0.0.1 by default. The checks live in `rules.py`, the memory in `state.py`.
 
 Snap's endpoints (token in the `access_token` query parameter; missing or unknown token: 401; a token that
