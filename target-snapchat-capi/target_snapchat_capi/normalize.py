@@ -996,30 +996,43 @@ def e164_from_digits(
         row_region = None  # a territory without a dialling plan of its own (AQ, BV…): the default decides
     plan = row_region or default_region
     if plus:
-        if digits[0] == "0":  # "+001…", "+0064…", "+011…": the prefix after "+" is noise
-            rest = _strip_idd(digits, plan)
-            if rest is None and digits.startswith("00") and digits[2:3] not in ("", "0"):
-                rest = digits[2:]
-            if rest is None:
-                return None, Reason.UNKNOWN_COUNTRY_CODE
-            digits = rest
-        e164, reason = _international(digits, fast)
-        return e164, Reason.INTERNATIONAL if e164 else reason
-    if digits[0] == "0":
-        rest = _strip_idd(digits, plan)
-        if rest is not None:
-            e164, reason = _international(rest, fast)
-            if e164 is not None or not digits.startswith("00") or rest == digits[2:]:
-                return e164, Reason.INTERNATIONAL if e164 else reason
-        if digits.startswith("00"):
-            e164, reason = _international(digits[2:], fast)
-            return e164, Reason.INTERNATIONAL if e164 else reason
+        return _after_plus(digits, plan, fast)
+    if digits[0] == "0" and (international := _after_international_prefix(digits, plan, fast)) is not None:
+        return international
     if plan is None or plan not in _PHONE_REGIONS:
         return None, Reason.NO_COUNTRY
     e164, reason = _national(digits, plan, fast)
     if e164 is None:
         return None, reason
     return e164, Reason.ROW_COUNTRY if row_region else Reason.DEFAULT_COUNTRY
+
+
+def _sent_as_international(result: PhoneResult) -> PhoneResult:
+    e164, reason = result
+    return e164, Reason.INTERNATIONAL if e164 else reason
+
+
+def _after_plus(digits: str, plan: str | None, fast: bool) -> PhoneResult:
+    if digits[0] == "0":  # "+001…", "+0064…", "+011…": the prefix after "+" is noise
+        rest = _strip_idd(digits, plan)
+        if rest is None and digits.startswith("00") and digits[2:3] not in ("", "0"):
+            rest = digits[2:]
+        if rest is None:
+            return None, Reason.UNKNOWN_COUNTRY_CODE
+        digits = rest
+    return _sent_as_international(_international(digits, fast))
+
+
+def _after_international_prefix(digits: str, plan: str | None, fast: bool) -> PhoneResult | None:
+    """The plan's own international prefix (011, 0011, 001…) first, then 00; None when neither leads."""
+    rest = _strip_idd(digits, plan)
+    if rest is not None:
+        result = _international(rest, fast)
+        if result[0] is not None or not digits.startswith("00") or rest == digits[2:]:
+            return _sent_as_international(result)
+    if digits.startswith("00"):
+        return _sent_as_international(_international(digits[2:], fast))
+    return None
 
 
 def read_phone(
