@@ -247,6 +247,16 @@ def parse_currency(raw: Any, default_currency: str | None = None) -> tuple[str |
     return None, False
 
 
+def currencies_of_marker(marker: str) -> frozenset[str]:
+    """The ISO-4217 codes a sign or code written beside a value can name (``$``: several; ``€``: EUR)."""
+    code = marker.upper()
+    if code in CURRENCY_CODES:
+        return frozenset({code})
+    if symbol_code := CURRENCY_SYMBOLS.get(marker) or CURRENCY_SYMBOLS.get(code):
+        return frozenset({symbol_code})
+    return AMBIGUOUS_CURRENCY_SYMBOLS.get(marker.lower(), frozenset())
+
+
 # ----------------------------------------------------------------------------------------------------
 # Event time
 

@@ -64,12 +64,16 @@ from typing import Any, Final
 
 from target_snapchat_capi import capi, normalize
 from target_snapchat_capi.cells import (
+    CURRENCY_CODES,
     CUSTOM_CONVERTERS,
     canonical,
     cell_text,
+    currencies_of_marker,
     id_text,
-    parse_event_time,
-    parse_value,
+    parse_currency,
+    parse_timezone,
+    read_event_time,
+    read_value,
     to_int,
     to_string,
     to_string_list,
@@ -79,10 +83,11 @@ from target_snapchat_capi.mapping import (
     SDC_PREFIX,
     ResolvedMapping,
     compile_getter,
+    is_date_column,
     properties_from_record,
     resolve_mapping,
 )
-from target_snapchat_capi.settings import CURRENCY_CODES, PURCHASE, ConfigError, EventSettings
+from target_snapchat_capi.settings import PURCHASE, ConfigError, EventSettings
 
 __all__ = [
     "CURRENCY_CODES",
@@ -111,6 +116,8 @@ class RejectReason(enum.StrEnum):
     MISSING_MATCH_KEYS = "missing_match_keys"
     MISSING_VALUE = "missing_value"
     INVALID_VALUE = "invalid_value"
+    #: a PURCHASE with a value below zero: a refund, which is no purchase (map refunds to a CUSTOM_EVENT_n)
+    NEGATIVE_VALUE = "negative_value"
     MISSING_CURRENCY = "missing_currency"
     INVALID_CURRENCY = "invalid_currency"
     #: the record lacks one of its stream's key properties (set by the sink, before the builder)
@@ -179,13 +186,16 @@ class EventBuilder:
         self._max_age_seconds = settings.max_event_age_days * _SECONDS_PER_DAY
         self._future_tolerance_seconds = settings.future_tolerance_minutes * 60
         self._naive_zone: dt.tzinfo = zoneinfo.ZoneInfo(settings.source_timezone)
+        self._day_first = settings.day_first
+        self._preparers = normalize.simple_preparers(settings.day_first)
         self._base_body: dict[str, Any] = {"action_source": settings.action_source}
         if settings.integration:
             self._base_body["integration"] = settings.integration
         if settings.test_event_code:
             self._base_body["test_event_code"] = settings.test_event_code
         properties = schema.get("properties") if isinstance(schema, Mapping) else None
-        self._compile(resolve_mapping(settings.mapping, properties or {}))
+        self._properties: Mapping[str, Any] = properties or {}
+        self._compile(resolve_mapping(settings.mapping, self._properties))
         # A loose schema (no properties): resolve again from the first record's keys.
         self._resolved = bool(properties)
 
@@ -207,6 +217,9 @@ class EventBuilder:
         self._get_event_name = getter("event_name")
         self._get_event_time = getter("event_time")
         self._time_column = columns.get("event_time", "")
+        # A date-typed column's midnight-UTC values are days (section 3a), whatever time of day they show.
+        self._date_column = bool(self._time_column) and is_date_column(self._properties, self._time_column)
+        self._get_event_timezone = getter("event_timezone")
         self._get_event_id = getter("event_id")
         self._get_event_source_url = getter("event_source_url")
         self._get_order_id = getter("order_id")
@@ -219,7 +232,7 @@ class EventBuilder:
             (
                 snap_field,
                 get,
-                normalize.SIMPLE_PREPARERS[snap_field],
+                self._preparers[snap_field],
                 snap_field in capi.PLAIN_USER_FIELDS,
                 f"{snap_field}_invalid",  # the outcome for a cell that is no scalar (an object, a list)
             )
@@ -295,13 +308,17 @@ class EventBuilder:
         raw_time = self._get_event_time(record)
         if raw_time is None or raw_time == "":
             raise _Rejected(RejectReason.MISSING_EVENT_TIME, f"column {time_column!r} is blank")
-        event_time = parse_event_time(raw_time, self._naive_zone)
-        if event_time is None:
+        reading = read_event_time(
+            raw_time, self._row_zone(record), day_first=self._day_first, date_column=self._date_column
+        )
+        if reading is None:
             raise _Rejected(
                 RejectReason.INVALID_EVENT_TIME,
                 f"column {time_column!r} is not a time (epoch seconds or milliseconds, ISO-8601, "
-                "YYYY-MM-DD HH:MM:SS or MM/DD/YYYY HH:MM)",
+                "YYYY-MM-DD HH:MM:SS, DD.MM.YYYY HH:MM or MM/DD/YYYY HH:MM; day_first for DD/MM/YYYY)",
             )
+        # A date without a time of day stays on its day: never a future event on the day itself.
+        event_time = reading.send_time(now)
         if now - event_time > self._max_age_seconds:
             raise _Rejected(
                 RejectReason.STALE_EVENT,
@@ -314,6 +331,17 @@ class EventBuilder:
                 "minutes in the future",
             )
         return event_time
+
+    def _row_zone(self, record: Mapping[str, Any]) -> dt.tzinfo:
+        """The zone of the row's times written without one: its ``event_timezone`` cell, else source_timezone."""
+        if self._get_event_timezone is not None:
+            cell = self._get_event_timezone(record)
+            if cell is not None and cell != "":
+                zone = parse_timezone(cell)
+                if zone is not None:
+                    return zone
+                self._outcomes["event_timezone_unreadable"] += 1  # counted; source_timezone reads the time
+        return self._naive_zone
 
     def _user_data(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Normalised, hashed user_data; each cell's outcome counted. Rejects a row without a usable match key."""
@@ -351,7 +379,8 @@ class EventBuilder:
         self, record: Mapping[str, Any], user_data: dict[str, Any], dropped: list[tuple[str, str]]
     ) -> None:
         """ph and zp read with the row's country (a phone in national format needs it)."""
-        row_country, phone_default = self._row_country(record)
+        row_country = self._row_country(record)
+        phone_default = self._settings.default_phone_country
         if self._get_phone is not None:
             raw = self._get_phone(record)
             if raw is not None and raw != "":
@@ -381,19 +410,13 @@ class EventBuilder:
         else:
             user_data[snap_field] = [value]
 
-    def _row_country(self, record: Mapping[str, Any]) -> tuple[str | None, str | None]:
-        """The row's country (alpha-2) and the default country for reading its phone number."""
-        phone_default = self._settings.default_phone_country
+    def _row_country(self, record: Mapping[str, Any]) -> str | None:
+        """The row's country (lowercase alpha-2), or None when it has none or it cannot be read: then national
+        phone numbers take default_phone_country (section 3a)."""
         if self._get_country is None:
-            return None, phone_default
+            return None
         country_text = cell_text(self._get_country(record))
-        if not country_text or not country_text.strip() or normalize.is_placeholder(country_text):
-            return None, phone_default
-        row_country = normalize.normalize_country(country_text)
-        if row_country is None:
-            # The row names a country we cannot read: guessing the default could give a wrong number.
-            return None, None
-        return row_country, phone_default
+        return normalize.normalize_country(country_text) if country_text else None
 
     def _custom_data(self, record: Mapping[str, Any], event_name: str) -> dict[str, Any]:
         custom_data: dict[str, Any] = {}
@@ -407,8 +430,8 @@ class EventBuilder:
             else:
                 custom_data[name] = converted
         is_purchase = event_name == PURCHASE
-        self._value(record, is_purchase, custom_data)
-        self._currency(record, is_purchase, custom_data)
+        currency_marker = self._value(record, is_purchase, custom_data)
+        self._currency(record, is_purchase, currency_marker, custom_data)
         return custom_data
 
     def _event(
@@ -500,39 +523,54 @@ class EventBuilder:
             parts.append(f"not mapped: {', '.join(unmapped)}")
         return f"no usable match key ({_MATCH_KEY_HELP}); " + "; ".join(parts)
 
-    def _value(self, record: Mapping[str, Any], is_purchase: bool, custom_data: dict[str, Any]) -> None:
+    def _value(self, record: Mapping[str, Any], is_purchase: bool, custom_data: dict[str, Any]) -> str | None:
+        """Puts the value in custom_data; returns the currency sign or code written beside it, if any."""
         columns = self._mapping.fields
+        marker: str | None = None
         if self._get_value is not None:
             raw_value = self._get_value(record)
             if raw_value is not None and raw_value != "":
-                value = parse_value(raw_value)
-                if value is not None and not (is_purchase and value < 0):
-                    custom_data["value"] = value
-                elif is_purchase:
+                value, reason, marker = read_value(raw_value)
+                if value is None:
+                    if is_purchase:
+                        raise _Rejected(
+                            RejectReason.INVALID_VALUE,
+                            f"PURCHASE needs a number in column {columns['value']!r} ({reason})",
+                        )
+                    self._outcomes["value_invalid"] += 1
+                elif is_purchase and value < 0:
                     raise _Rejected(
-                        RejectReason.INVALID_VALUE,
-                        f"PURCHASE needs a non-negative number in column {columns['value']!r}",
+                        RejectReason.NEGATIVE_VALUE,
+                        f"column {columns['value']!r} is negative: a refund is no PURCHASE; map refunds to a "
+                        "CUSTOM_EVENT_n with event_name_map",
                     )
                 else:
-                    self._outcomes["value_invalid"] += 1
+                    custom_data["value"] = value
         if is_purchase and "value" not in custom_data:
             where = f"column {columns['value']!r} is blank" if "value" in columns else "no column is mapped to value"
             raise _Rejected(RejectReason.MISSING_VALUE, f"PURCHASE needs a value; {where}")
+        return marker
 
-    def _currency(self, record: Mapping[str, Any], is_purchase: bool, custom_data: dict[str, Any]) -> None:
+    def _currency(
+        self, record: Mapping[str, Any], is_purchase: bool, marker: str | None, custom_data: dict[str, Any]
+    ) -> None:
+        """The currency column, else the sign or code in the value cell, else default_currency (section 3a)."""
         columns = self._mapping.fields
+        default_currency = self._settings.default_currency
         currency: str | None = None
         if self._get_currency is not None:
             raw_currency = self._get_currency(record)
             if raw_currency is not None and raw_currency != "":
-                currency_text = cell_text(raw_currency)
-                currency = currency_text.strip().upper() if currency_text is not None else "?"
-                if currency and currency not in CURRENCY_CODES:
+                currency, blank = parse_currency(raw_currency, default_currency)
+                if currency is None and not blank:
                     raise _Rejected(
                         RejectReason.INVALID_CURRENCY,
-                        f"column {columns['currency']!r} is not an ISO-4217 currency code",
+                        f"column {columns['currency']!r} is not an ISO-4217 currency code (a sign such as $, ¥ or "
+                        "kr names several currencies: set default_currency to one of them)",
                     )
-        currency = currency or self._settings.default_currency
+        if marker is not None:
+            currency = self._marker_currency(marker, currency, default_currency)
+        currency = currency or default_currency
         if currency is not None:
             custom_data["currency"] = currency
         elif is_purchase:
@@ -545,6 +583,26 @@ class EventBuilder:
                 RejectReason.MISSING_CURRENCY,
                 f"PURCHASE needs a currency; {where} and default_currency is not set",
             )
+
+    def _marker_currency(self, marker: str, currency: str | None, default_currency: str | None) -> str:
+        """The currency a value's sign or code names; it must agree with the currency column when both are there."""
+        columns = self._mapping.fields
+        if currency is not None:
+            if currency not in currencies_of_marker(marker):
+                raise _Rejected(
+                    RejectReason.INVALID_CURRENCY,
+                    f"the currency written in column {columns['value']!r} is not the one in column "
+                    f"{columns['currency']!r}",
+                )
+            return currency
+        named, _ = parse_currency(marker, default_currency)
+        if named is None:
+            raise _Rejected(
+                RejectReason.INVALID_CURRENCY,
+                f"the currency sign in column {columns['value']!r} names several currencies; map a currency "
+                "column or set default_currency to one of them",
+            )
+        return named
 
     def _add_data_processing(self, record: Mapping[str, Any], body: dict[str, Any]) -> None:
         settings = self._settings

@@ -12,8 +12,8 @@ docstring):
 =========================== ==========================================================================================
 rule (code)                 counts it needs
 =========================== ==========================================================================================
-``phones_without_country``  ``normalisation``: ``ph_unknown_country`` over every ``ph_*`` outcome but ``ph_empty``
-``invalid_emails``          ``normalisation``: ``em_invalid`` over every ``em_*`` outcome but ``em_empty``
+``phones_without_country``  ``normalisation``: ``ph_no_country`` over every ``ph_*`` outcome but ``ph_empty``
+``invalid_emails``          ``normalisation``: ``em_not_an_address`` over every ``em_*`` outcome but ``em_empty``
 ``foreign_hashes``          ``normalisation``: every ``<field>_foreign_hash_dropped`` (MD5/SHA-1 values)
 ``midnight_event_times``    ``midnight_event_times`` (event times at exactly 00:00:00, in the source time zone) over
                             ``event_times_parsed`` (records whose event time was read)
@@ -26,7 +26,8 @@ rule (code)                 counts it needs
 ``validation_errors``       ``validation_errors`` (validate_only: Snap's error codes over invalid events)
 =========================== ==========================================================================================
 
-A rule without its counts finds nothing. Thresholds are module constants, one per rule.
+A rule without its counts finds nothing. Thresholds are module constants, one per rule. Outcome codes are
+``normalize``'s (``<field>_<reason>``, split by ``normalize.OUTCOME_PARTS``), named here through ``normalize.Reason``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
+
+from target_snapchat_capi.normalize import OUTCOME_PARTS, Reason
 
 
 class Severity(StrEnum):
@@ -163,24 +166,16 @@ def summary_lines(findings: list[Finding]) -> list[str]:
 
 def outcome_total(normalisation: Mapping[str, int], field: str) -> int:
     """How many values of ``field`` were present (every outcome but ``<field>_empty``)."""
-    prefix = field + "_"
-    return sum(
-        count
-        for outcome, count in normalisation.items()
-        if outcome.startswith(prefix) and outcome != prefix + "empty" and _outcome_field(outcome) == field
-    )
-
-
-def _outcome_field(outcome: str) -> str:
-    # "client_ip_address_kept" belongs to "client_ip_address", "external_id_hashed" to "external_id".
-    for field in ("client_ip_address", "client_user_agent", "sc_click_id", "external_id"):
-        if outcome.startswith(field + "_"):
-            return field
-    return outcome.split("_", 1)[0]
+    total = 0
+    for outcome, count in normalisation.items():
+        parts = OUTCOME_PARTS.get(outcome)
+        if parts is not None and parts[0] == field and parts[1] is not Reason.EMPTY:
+            total += count
+    return total
 
 
 def _phones_without_country(normalisation: Mapping[str, int]) -> Finding | None:
-    unknown = normalisation.get("ph_unknown_country", 0)
+    unknown = normalisation.get(f"ph_{Reason.NO_COUNTRY}", 0)
     total = outcome_total(normalisation, "ph")
     if not unknown or unknown / total < PHONES_WITHOUT_COUNTRY_MIN_SHARE:
         return None
@@ -196,7 +191,7 @@ def _phones_without_country(normalisation: Mapping[str, int]) -> Finding | None:
 
 
 def _invalid_emails(normalisation: Mapping[str, int]) -> Finding | None:
-    invalid = normalisation.get("em_invalid", 0)
+    invalid = normalisation.get(f"em_{Reason.NOT_AN_ADDRESS}", 0)
     total = outcome_total(normalisation, "em")
     if not invalid or invalid / total < INVALID_EMAILS_MIN_SHARE:
         return None
@@ -212,7 +207,7 @@ def _invalid_emails(normalisation: Mapping[str, int]) -> Finding | None:
 
 
 def _foreign_hashes(normalisation: Mapping[str, int]) -> Finding | None:
-    dropped = sum(count for outcome, count in normalisation.items() if outcome.endswith("_foreign_hash_dropped"))
+    dropped = sum(count for outcome, count in normalisation.items() if outcome.endswith(f"_{Reason.FOREIGN_HASH}"))
     if not dropped:
         return None
     return Finding(

@@ -601,6 +601,24 @@ def resolve_mapping(explicit: Mapping[str, str | None], schema_properties: Mappi
     )
 
 
+def is_date_column(schema_properties: Mapping[str, Any], path: str) -> bool:
+    """Whether the schema types the column at ``path`` as a calendar date (``"format": "date"``, also inside
+    ``anyOf``/``oneOf`` or a wrapped value's ``value``): its values are days, even written as midnight UTC."""
+    node: Any = {"properties": schema_properties}
+    for part in path.split("."):
+        properties = node.get("properties") if isinstance(node, Mapping) else None
+        if not isinstance(properties, Mapping) or part not in properties:
+            node = schema_properties.get(path)  # a top-level column literally named with the dot
+            break
+        node = properties[part]
+    if isinstance(node, Mapping) and isinstance(node.get("properties"), Mapping):
+        node = node["properties"].get("value")  # a wrapped value: its "value" is the column
+    if not isinstance(node, Mapping):
+        return False
+    variants = [node, *(node.get("anyOf") or ()), *(node.get("oneOf") or ())]
+    return any(isinstance(variant, Mapping) and variant.get("format") == "date" for variant in variants)
+
+
 def properties_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A schema ``properties`` object shaped like ``record`` (nested dicts become nested objects)."""
     return {

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import pycountry
 from target_snapchat_capi import capi, normalize
+from target_snapchat_capi.cells import CURRENCY_CODES
 from target_snapchat_capi.mapping import ConfigError, canonical_field
 
 __all__ = [
@@ -30,9 +30,6 @@ __all__ = [
     "SettingError",
     "Settings",
 ]
-
-#: ISO-4217 alphabetic codes, built once.
-CURRENCY_CODES: Final[frozenset[str]] = frozenset(currency.alpha_3 for currency in pycountry.currencies)
 
 PURCHASE: Final = "PURCHASE"
 DEFAULT_INTEGRATION: Final = "target-snapchat-capi"
@@ -49,6 +46,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "max_event_age_days": capi.MAX_EVENT_AGE_DAYS,
     "future_tolerance_minutes": capi.FUTURE_TOLERANCE_SECONDS // 60,
     "source_timezone": "UTC",
+    "day_first": False,
     "batch_size": capi.MAX_EVENTS_PER_REQUEST,
     "max_concurrency": 4,
     "max_retries": 8,
@@ -275,6 +273,8 @@ class EventSettings:
     test_event_code: str | None = None
     #: the zone of times written without one (``2026-11-27 18:30``); an IANA name, UTC by default
     source_timezone: str = DEFAULTS["source_timezone"]
+    #: numeric dates (event times, dates of birth) are day/month/year: ``03/04/2026`` is 3 April
+    day_first: bool = DEFAULTS["day_first"]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> EventSettings:
@@ -311,6 +311,7 @@ class EventSettings:
             data_processing_options_state=_int(config, "data_processing_options_state", minimum=0),
             test_event_code=_text(config, "test_event_code"),
             source_timezone=_timezone(config),
+            day_first=_flag(config, "day_first"),
         )
 
 

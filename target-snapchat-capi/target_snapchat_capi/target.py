@@ -141,6 +141,12 @@ class TargetSnapchatCAPI(Target):
                 description="IANA time zone of event times written without one, e.g. Europe/Paris (default UTC).",
             ),
             th.Property(
+                "day_first",
+                th.BooleanType,
+                description="Numeric dates are day-first (03/04/2026 is 3 April) in event times and dates of "
+                "birth; dotted dates (31.12.2026) are day-first either way.",
+            ),
+            th.Property(
                 "batch_size",
                 th.IntegerType,
                 description="Events per request (at most 2000; requests also stay under 2 MB).",

@@ -356,7 +356,9 @@ REJECTION_CASES = [
     ("future_event", {"purchased_at": NOW + HOUR}, {}),
     ("missing_value", {"amount": ""}, {}),
     ("invalid_value", {"amount": "twelve"}, {}),
-    ("invalid_value", {"amount": "-5.00"}, {}),
+    ("negative_value", {"amount": "-5.00"}, {}),
+    ("negative_value", {"amount": "(15.00)"}, {}),
+    ("invalid_value", {"amount": "1,234"}, {}),
     ("missing_currency", {"currency": ""}, {}),
     ("invalid_currency", {"currency": "dollars"}, {}),
     ("invalid_currency", {"currency": "XYZ"}, {}),
@@ -630,8 +632,13 @@ def test_placeholder_country_leaves_the_default_phone_country_in_charge() -> Non
     assert "country" not in event.body["user_data"]
 
 
-def test_unreadable_country_does_not_borrow_the_default_for_phones() -> None:
-    builder = make_builder({"default_phone_country": "US"}, columns=[*PURCHASE_COLUMNS, "country"])
+def test_unreadable_country_lets_the_default_read_phones() -> None:
+    # Section 3a: a national number takes default_phone_country when the row's country cannot be read.
+    outcomes: collections.Counter[str] = collections.Counter()
+    builder = make_builder({"default_phone_country": "US"}, columns=[*PURCHASE_COLUMNS, "country"], outcomes=outcomes)
     event = builder.build(purchase_row(country="Atlantis", email=""), NOW)
-    assert isinstance(event, Rejection)  # no email, and the phone's country is unknown: no match key
-    assert event.reason == "missing_match_keys"
+    assert isinstance(event, Event)
+    assert event.body["user_data"]["ph"] == [sha("14155550100")]
+    assert "country" not in event.body["user_data"]  # the unreadable country itself is still not sent
+    assert outcomes["ph_default_country"] == 1
+    assert outcomes["country_unknown_country"] == 1

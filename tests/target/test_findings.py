@@ -43,22 +43,22 @@ def test_a_clean_run_has_no_findings() -> None:
 
 
 def test_phones_without_country() -> None:
-    normalisation = {"ph_unknown_country": 41, "ph_international": 50, "ph_default_country": 9, "ph_empty": 500}
+    normalisation = {"ph_no_country": 41, "ph_international": 50, "ph_default_country": 9, "ph_empty": 500}
     (finding,) = by_code(compute_findings(base(normalisation=normalisation)), FindingCode.PHONES_WITHOUT_COUNTRY)
     assert finding.figure == pytest.approx(0.41)  # blanks are not phones
     assert finding.severity == Severity.WARNING
     assert "41%" in finding.message
     assert "default_phone_country" in finding.fix
-    quiet = {"ph_unknown_country": 4, "ph_international": 96}
+    quiet = {"ph_no_country": 4, "ph_international": 96}
     assert not by_code(compute_findings(base(normalisation=quiet)), FindingCode.PHONES_WITHOUT_COUNTRY)
 
 
 def test_invalid_emails() -> None:
-    normalisation = {"em_invalid": 3, "em_hashed": 96, "em_prehashed": 1, "em_empty": 50}
+    normalisation = {"em_not_an_address": 3, "em_hashed": 96, "em_prehashed": 1, "em_empty": 50}
     (finding,) = by_code(compute_findings(base(normalisation=normalisation)), FindingCode.INVALID_EMAILS)
     assert finding.figure == pytest.approx(0.03)
     assert "3.0% of emails are not addresses" in finding.message
-    quiet = {"em_invalid": 1, "em_hashed": 199}
+    quiet = {"em_not_an_address": 1, "em_hashed": 199}
     assert not by_code(compute_findings(base(normalisation=quiet)), FindingCode.INVALID_EMAILS)
 
 

@@ -40,7 +40,7 @@ def report(**overrides: object) -> dict:
         "events_per_second": 40.0,
         "match_keys": {"em": 90, "ph": 40},
         "single_key_events": 30,
-        "normalisation": {"ph_unknown_country": 4, "em_hashed": 90},
+        "normalisation": {"ph_no_country": 4, "em_hashed": 90},
         "streams": {"purchases": {"events_delivered": 100, "events_rejected": 20}},
     }
     base.update(overrides)

@@ -258,7 +258,7 @@ FULL_REPORT: dict[str, Any] = {
     "events_per_second": 398.1,
     "match_keys": {"em": 910, "ph": 420, "fn": 0, "ip_ua": 0},
     "single_key_events": 301,
-    "normalisation": {"ph_unknown_country": 41, "ph_international": 59, "em_hashed": 910},
+    "normalisation": {"ph_no_country": 41, "ph_international": 59, "em_hashed": 910},
     "streams": {"purchases": {"events_delivered": 1000, "events_rejected": 114}},
     "user_fields": {"em": {"sent": 910, "not_sent": {"invalid": 30}}, "ph": {"sent": 420, "not_sent": {}}},
     "event_age_days_histogram": [{"from": 0, "to": 7, "events": 700}, {"from": 7, "to": 37, "events": 300}],
