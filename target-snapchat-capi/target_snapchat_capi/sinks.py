@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
+from target_snapchat_capi.events import (
+    Event,
+    EventBuilder,
+    EventSettings,
+    Rejection,
+    RejectReason,
+    check_mapped_columns,
+)
 from target_snapchat_capi.pipeline import DeliveryPipeline
 
 if TYPE_CHECKING:
@@ -60,6 +67,9 @@ class SnapchatCAPISink(BatchSink):
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         services = self.services
+        # At SCHEMA time, before anything of the stream is read: a mapping pointing at a column the stream lacks
+        # would reject every row and still move the bookmarks.
+        check_mapped_columns(services.event_settings.mapping, stream_name, schema)
         self._accounting = services.accounting
         self._pipeline = services.pipeline
         self._batch_size = services.batch_size
