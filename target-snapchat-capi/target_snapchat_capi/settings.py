@@ -25,6 +25,7 @@ __all__ = [
     "ConfigError",
     "DeliverySettings",
     "EventSettings",
+    "GuardSettings",
     "Mode",
     "OutputPaths",
     "SettingError",
@@ -58,6 +59,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "dry_run_path": "output/snapchat_capi_dry_run.jsonl",
     "reject_path": "output/snapchat_capi_rejects.jsonl",
     "report_path": "output/snapchat_capi_report.json",
+    "max_reject_ratio": 0.5,
+    "preflight_records": 1000,
 }
 
 
@@ -374,6 +377,24 @@ def report_path(config: Mapping[str, Any]) -> Path:
 
 
 @dataclass(frozen=True)
+class GuardSettings:
+    """The reject-ratio guard (see preflight.py)."""
+
+    max_reject_ratio: float = DEFAULTS["max_reject_ratio"]
+    preflight_records: int = DEFAULTS["preflight_records"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GuardSettings:
+        ratio = _number(config, "max_reject_ratio", minimum=0)
+        if ratio > 1:
+            raise SettingError("max_reject_ratio", "max_reject_ratio must be between 0 and 1 (1 turns the guard off)")
+        return cls(
+            max_reject_ratio=ratio,
+            preflight_records=_required_int(config, "preflight_records", minimum=1),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a run's settings, checked."""
 
@@ -381,6 +402,7 @@ class Settings:
     events: EventSettings
     delivery: DeliverySettings
     paths: OutputPaths
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -397,4 +419,5 @@ class Settings:
             events=EventSettings.from_config(config),
             delivery=delivery,
             paths=OutputPaths.from_config(config),
+            guard=GuardSettings.from_config(config),
         )

@@ -184,6 +184,17 @@ class TargetSnapchatCAPI(Target):
                 description="The JSON run report (counts only).",
             ),
             th.Property(
+                "max_reject_ratio",
+                th.NumberType,
+                description="Stop before sending a stream when more than this share of its first preflight_records "
+                "records is rejected for the same reason (a setting is almost surely wrong); 1 turns the guard off.",
+            ),
+            th.Property(
+                "preflight_records",
+                th.IntegerType,
+                description="How many first records of each stream are judged by max_reject_ratio before any is sent.",
+            ),
+            th.Property(
                 "data_processing_options",
                 th.ArrayType(th.StringType),
                 description="e.g. ['LDU'] for Limited Data Use; also mappable per row.",
@@ -230,6 +241,7 @@ class TargetSnapchatCAPI(Target):
                 accounting=self.accounting,
                 pipeline=self.pipeline,
                 batch_size=self.settings.delivery.sink_batch_size,
+                guard=self.settings.guard,
             )
         )
         # Sinks drain one after another; the parallelism is in the client's requests.
@@ -283,6 +295,7 @@ class TargetSnapchatCAPI(Target):
             self._process_record_message({"type": "RECORD", "stream": stream_name, "record": record})
 
     def process_endofpipe(self) -> None:
+        self.pipeline.end_of_input()  # streams still in preflight judge what they have and send it
         super().process_endofpipe()
         self.pipeline.finish()
 

@@ -74,6 +74,7 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts"},
         "stream_maps": {"s": {"extra": "'x'"}},
+        "max_reject_ratio": 1,  # the one record is rejected on purpose
     }
     result = run_target(tmp_path, config, messages, env={"LOGLEVEL": "DEBUG"})
     output = result.stdout.decode() + result.stderr.decode()
