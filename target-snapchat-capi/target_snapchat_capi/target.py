@@ -12,6 +12,7 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import traceback
@@ -26,11 +27,12 @@ from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import delivery_for
+from target_snapchat_capi.outputs import OutputError, check_writable
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.reader import SingerMessageReader
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport, RunStatus
-from target_snapchat_capi.settings import DEFAULTS, ConfigError, Settings, report_path
+from target_snapchat_capi.settings import DEFAULTS, ConfigError, Mode, Settings, report_path
 from target_snapchat_capi.sinks import SinkServices, SnapchatCAPISink
 
 if t.TYPE_CHECKING:
@@ -48,7 +50,7 @@ GC_YOUNG_THRESHOLD = 50_000
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
 #: Our own errors, written to be safe to show (no token, no record value).
-SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine)
+SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError)
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -228,6 +230,11 @@ class TargetSnapchatCAPI(Target):
         except ConfigError as error:
             _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
             raise ConfigError(f"target-snapchat-capi settings: {error}") from None
+        try:
+            self._check_output_paths()
+        except ConfigError as error:
+            _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
+            raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.report = RunReport(mode=self.settings.mode)
         self.accounting = Accounting(self.report, RejectsFile(self.settings.paths.rejects, self.report.started_at))
         self.pipeline = DeliveryPipeline(
@@ -247,6 +254,14 @@ class TargetSnapchatCAPI(Target):
         # Sinks drain one after another; the parallelism is in the client's requests.
         self.max_parallelism = 1
 
+    def _check_output_paths(self) -> None:
+        """Before anything is read or sent: every output file can be written."""
+        paths = self.settings.paths
+        check_writable("report_path", paths.report)
+        check_writable("reject_path", paths.rejects)
+        if self.settings.mode is Mode.DRY_RUN:
+            check_writable("dry_run_path", paths.dry_run)
+
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         """Every stream's sink, bound to this run's services."""
         return self._sink_class
@@ -256,15 +271,19 @@ class TargetSnapchatCAPI(Target):
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         gc.freeze()  # what start-up built lives for the whole run: never scan it again
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        failure: BaseException | None = None
         try:
             self.listen(file_input)
         except BaseException as error:
-            self.finish_run(error)
-            if isinstance(error, KeyboardInterrupt | SystemExit):
-                raise
-            _log_failure(self, error)
-            raise SystemExit(1) from None
-        self.finish_run(None)
+            failure = error
+        # Outside the except block: nothing raised from here on chains (and so prints) the original error.
+        failure = self.finish_run(failure)
+        if failure is None:
+            return
+        if isinstance(failure, KeyboardInterrupt | SystemExit):
+            raise failure
+        _log_failure(self, failure)
+        raise SystemExit(1)
 
     # --- the STATE gate ---------------------------------------------------------------------------------
 
@@ -301,19 +320,23 @@ class TargetSnapchatCAPI(Target):
 
     # --- the run's end, also on failure -----------------------------------------------------------------
 
-    def finish_run(self, error: BaseException | None) -> None:
-        report = self.report
-        if error is None:
-            report.status = RunStatus.SUCCEEDED
-        else:
-            report.status = RunStatus.FAILED
-            report.error = _safe_error_text(error)
+    def finish_run(self, error: BaseException | None) -> BaseException | None:
+        """Close the pipeline and write the report; return the run's failure (its own, or one closing it met)."""
         try:
             self.pipeline.close()
-        finally:
+        except Exception as close_error:
+            error = error or close_error
+        report = self.report
+        report.status = RunStatus.SUCCEEDED if error is None else RunStatus.FAILED
+        report.error = None if error is None else _safe_error_text(error)
+        try:
             report.write(self.settings.paths.report)
-            for line in report.summary_lines():
-                print(line, file=sys.stderr, flush=True)
+        except OutputError as write_error:
+            self.logger.error("The run report was not written: %s", write_error)
+            error = error or write_error
+        for line in report.summary_lines():
+            print(line, file=sys.stderr, flush=True)
+        return error
 
     @classmethod
     def invoke(  # type: ignore[override]
@@ -343,8 +366,9 @@ class TargetSnapchatCAPI(Target):
 
 
 def _write_failed_report(config: t.Mapping[str, t.Any], error: str) -> None:
-    report = RunReport(status=RunStatus.FAILED, error=error)
-    report.write(report_path(config))
+    """A settings error still leaves a report (when its own path is writable)."""
+    with contextlib.suppress(OutputError):
+        RunReport(status=RunStatus.FAILED, error=error).write(report_path(config))
 
 
 def _log_failure(target: TargetSnapchatCAPI, error: BaseException) -> None:
