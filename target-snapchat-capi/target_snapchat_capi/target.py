@@ -20,6 +20,7 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_snapchat_capi import capi
@@ -361,6 +362,11 @@ class TargetSnapchatCAPI(Target):
             )
         except ConfigError as error:
             cls.logger.error("%s", error)  # one line: the message names the setting
+            raise SystemExit(1) from None
+        except ConfigValidationError as error:  # the SDK's JSON-schema check of the settings
+            message = f"target-snapchat-capi settings: {'; '.join(error.errors) or error}"
+            _write_failed_report(config.config if config else {}, message)
+            cls.logger.error("%s", message)
             raise SystemExit(1) from None
         target.run(file_input)
 
