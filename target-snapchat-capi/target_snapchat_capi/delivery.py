@@ -102,6 +102,7 @@ def client_for(settings: DeliverySettings) -> CapiClient:
             max_retries=settings.max_retries,
             max_concurrency=settings.max_concurrency,
             batch_size=settings.batch_size,
+            give_up_seconds=settings.delivery_timeout_seconds,
         )
     except ValueError as error:  # the client's own checks (e.g. the URL's scheme); no secret in the message
         raise SettingError("api_url", str(error)) from None

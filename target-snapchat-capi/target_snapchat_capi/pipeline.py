@@ -145,11 +145,16 @@ class DeliveryPipeline:
 
     # -- the end
 
-    def close(self) -> None:
-        """Stop the sender (cancelling what has not started), then close the delivery and the accounting."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the sender (cancelling what has not started), then close the delivery and the accounting.
+
+        With `abandon` (the run was interrupted) nothing waits for a request in flight: the process is leaving.
+        """
+        self._failed.set()  # nothing queued starts now
         try:
             if self._sender is not None:
-                self._sender.shutdown(wait=True, cancel_futures=True)
-            self._delivery.close()
+                self._sender.shutdown(wait=not abandon, cancel_futures=True)
+            if not abandon:
+                self._delivery.close()
         finally:
             self._accounting.close()

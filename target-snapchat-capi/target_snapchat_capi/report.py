@@ -22,6 +22,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  #: SIGTERM or SIGINT
 
 
 @dataclass

@@ -54,6 +54,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "max_concurrency": 4,
     "max_retries": 8,
     "request_timeout_seconds": 30,
+    "delivery_timeout_seconds": 600,
     "validate_only": False,
     "dry_run": False,
     "dry_run_path": "output/snapchat_capi_dry_run.jsonl",
@@ -328,6 +329,8 @@ class DeliverySettings:
     max_concurrency: int = DEFAULTS["max_concurrency"]
     max_retries: int = DEFAULTS["max_retries"]
     request_timeout_seconds: float = DEFAULTS["request_timeout_seconds"]
+    #: the total time one batch may take, retries and waits included, before the run gives up
+    delivery_timeout_seconds: float = DEFAULTS["delivery_timeout_seconds"]
 
     @property
     def sink_batch_size(self) -> int:
@@ -344,6 +347,7 @@ class DeliverySettings:
             max_concurrency=_required_int(config, "max_concurrency", minimum=1, maximum=MAX_CONCURRENCY_LIMIT),
             max_retries=_required_int(config, "max_retries", minimum=0),
             request_timeout_seconds=_number(config, "request_timeout_seconds", minimum=0.001),
+            delivery_timeout_seconds=_number(config, "delivery_timeout_seconds", minimum=0.001),
         )
 
 

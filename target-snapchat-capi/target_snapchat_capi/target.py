@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import signal
 import sys
 import traceback
 import typing as t
@@ -37,6 +39,8 @@ from target_snapchat_capi.settings import DEFAULTS, ConfigError, Mode, Settings,
 from target_snapchat_capi.sinks import SinkServices, SnapchatCAPISink
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.sinks import Sink
 
 #: The GIL switch interval while the target runs. The main thread builds events without pause; at Python's default
@@ -156,6 +160,12 @@ class TargetSnapchatCAPI(Target):
             ),
             th.Property("request_timeout_seconds", th.NumberType, description="Timeout of one request."),
             th.Property(
+                "delivery_timeout_seconds",
+                th.NumberType,
+                description="Total time one batch may take, retries and their waits included, before the run gives "
+                "up with an error (no request outlives it): the longest a hung or failing API can hold a run.",
+            ),
+            th.Property(
                 "validate_only",
                 th.BooleanType,
                 description="Send to /events/validate and report per-event verdicts; records no conversion "
@@ -255,6 +265,16 @@ class TargetSnapchatCAPI(Target):
         # Sinks drain one after another; the parallelism is in the client's requests.
         self.max_parallelism = 1
 
+    def _handle_signals(self) -> None:
+        """SIGTERM and SIGINT stop the run where it is (replacing the SDK's drain-and-exit-0): nothing more is sent,
+        no further STATE goes out, the report says `interrupted`, and the exit code is 128 + the signal."""
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            raise Interrupted(signum)
+
+        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
+
     def _check_output_paths(self) -> None:
         """Before anything is read or sent: every output file can be written."""
         paths = self.settings.paths
@@ -272,6 +292,7 @@ class TargetSnapchatCAPI(Target):
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         gc.freeze()  # what start-up built lives for the whole run: never scan it again
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        self._handle_signals()
         failure: BaseException | None = None
         try:
             self.listen(file_input)
@@ -281,6 +302,11 @@ class TargetSnapchatCAPI(Target):
         failure = self.finish_run(failure)
         if failure is None:
             return
+        if isinstance(failure, Interrupted):
+            # A request may hang in a sender thread, which interpreter exit would wait for: leave now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(failure.exit_code)
         if isinstance(failure, KeyboardInterrupt | SystemExit):
             raise failure
         _log_failure(self, failure)
@@ -324,11 +350,17 @@ class TargetSnapchatCAPI(Target):
     def finish_run(self, error: BaseException | None) -> BaseException | None:
         """Close the pipeline and write the report; return the run's failure (its own, or one closing it met)."""
         try:
-            self.pipeline.close()
+            self.pipeline.close(abandon=isinstance(error, Interrupted))
         except Exception as close_error:
             error = error or close_error
         report = self.report
-        report.status = RunStatus.SUCCEEDED if error is None else RunStatus.FAILED
+        report.status = (
+            RunStatus.SUCCEEDED
+            if error is None
+            else RunStatus.INTERRUPTED
+            if isinstance(error, Interrupted)
+            else RunStatus.FAILED
+        )
         report.error = None if error is None else _safe_error_text(error)
         try:
             report.write(self.settings.paths.report)
@@ -371,6 +403,14 @@ class TargetSnapchatCAPI(Target):
         target.run(file_input)
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived (a BaseException, like KeyboardInterrupt: no `except Exception` swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
 def _write_failed_report(config: t.Mapping[str, t.Any], error: str) -> None:
     """A settings error still leaves a report (when its own path is writable)."""
     with contextlib.suppress(OutputError):
@@ -396,6 +436,8 @@ def _safe_error_text(error: BaseException) -> str:
     """What the report says about a failure: our own errors are written to be safe; others only by type."""
     if isinstance(error, SAFE_ERRORS):
         return str(error)
+    if isinstance(error, Interrupted):
+        return f"interrupted by {error}"
     if isinstance(error, KeyboardInterrupt | SystemExit):
         return type(error).__name__
     return f"{type(error).__name__} (details in the log)"
