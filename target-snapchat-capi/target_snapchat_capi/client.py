@@ -419,19 +419,9 @@ class CapiClient:
                 failure = f"HTTP {status}"
                 retry_after = self._retry_after(response.headers.get("Retry-After"))
 
-            if attempt >= self.max_retries:
-                raise DeliveryError(
-                    f"Snapchat CAPI request to {path} failed after {attempt} retries (last: {failure})",
-                    status=status,
-                )
-            # Retry-After is honoured when it asks for a wait; "0" or a date in the past would burn every retry at once.
-            delay = retry_after if retry_after is not None and retry_after > 0 else self._backoff(attempt + 1)
-            if time.monotonic() + delay >= state.deadline:
-                raise DeliveryError(
-                    f"Snapchat CAPI request to {path} gave up after {self.give_up_seconds:g} s "
-                    f"(delivery_timeout_seconds) and {attempt} retries (last: {failure})",
-                    status=status,
-                )
+            delay = self._retry_delay(
+                attempt, retry_after, state, what=f"request to {path}", failure=failure, status=status
+            )
             attempt += 1
             with state.lock:
                 state.retries += 1
@@ -445,6 +435,32 @@ class CapiClient:
             )
             if state.abort.wait(delay):
                 raise _Aborted
+
+    def _retry_delay(
+        self,
+        attempt: int,
+        retry_after: float | None,
+        state: _SendState,
+        *,
+        what: str,
+        failure: str,
+        status: int | None,
+    ) -> float:
+        """How long to wait before the next attempt; raises DeliveryError when retries or the time budget are spent."""
+        if attempt >= self.max_retries:
+            raise DeliveryError(
+                f"Snapchat CAPI {what} failed after {attempt} retries (last: {failure})",
+                status=status,
+            )
+        # Retry-After is honoured when it asks for a wait; "0" or a date in the past would burn every retry at once.
+        delay = retry_after if retry_after is not None and retry_after > 0 else self._backoff(attempt + 1)
+        if time.monotonic() + delay >= state.deadline:
+            raise DeliveryError(
+                f"Snapchat CAPI {what} gave up after {self.give_up_seconds:g} s "
+                f"(delivery_timeout_seconds) and {attempt} retries (last: {failure})",
+                status=status,
+            )
+        return delay
 
     def _classify(self, status: int, payload: Mapping[str, Any] | None, path: str) -> _Answer | None:
         """A final answer, None for a retryable one; raises AuthError / DeliveryError for fatal ones."""
