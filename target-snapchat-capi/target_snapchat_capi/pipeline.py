@@ -57,6 +57,10 @@ class DeliveryPipeline:
         self.ending = False
         self.batches_submitted = 0
         self.batches_settled = 0
+        #: batches delivered without error, counted by the sender thread as each one finishes (in order)
+        self._batches_delivered = 0
+        # The sender thread releases STATEs as soon as their batches are delivered; the main thread queues them.
+        self._state_lock = threading.Lock()
         #: Set when a batch was handed over since the last checkpoint: the target then drains every sink so that
         #: the latest STATE is covered by submitted batches and can follow them out.
         self.checkpoint_due = False
@@ -81,6 +85,9 @@ class DeliveryPipeline:
         except BaseException:
             self._failed.set()
             raise
+        with self._state_lock:
+            self._batches_delivered += 1
+            self._write_released_states()  # promptly, even while the main thread waits for input
 
     def _settle(self, *, wait: bool) -> None:
         """Collect finished batches in submission order, re-raising a delivery failure."""
@@ -102,9 +109,10 @@ class DeliveryPipeline:
         """The stream has submitted what it held: STATEs queued meanwhile now wait for the batches so far."""
         self._holders.pop(stream_name, None)
         if not self._holders:
-            for pending in self._pending_states:
-                if pending[0] is HELD:
-                    pending[0] = self.batches_submitted
+            with self._state_lock:
+                for pending in self._pending_states:
+                    if pending[0] is HELD:
+                        pending[0] = self.batches_submitted
 
     # -- the STATE gate
 
@@ -113,7 +121,8 @@ class DeliveryPipeline:
         self.checkpoint_due = False
         if self._write_state is None:
             return  # a dry or validate-only run must not move the bookmarks
-        self._pending_states.append([HELD if self._holders else self.batches_submitted, state])
+        with self._state_lock:
+            self._pending_states.append([HELD if self._holders else self.batches_submitted, state])
         self._release_states(wait=False)
 
     def end_of_input(self) -> None:
@@ -130,16 +139,22 @@ class DeliveryPipeline:
         self._release_states(wait=True)
 
     def _release_states(self, *, wait: bool) -> None:
-        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable)."""
+        """Collect settled batches (re-raising a failure), then emit what they cover."""
         self._settle(wait=wait)
+        with self._state_lock:
+            self._write_released_states()
+
+    def _write_released_states(self) -> None:
+        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable).
+        Called with `_state_lock` held, by either thread."""
         newest = None
         while (
             self._pending_states
             and self._pending_states[0][0] is not HELD
-            and self._pending_states[0][0] <= self.batches_settled
+            and self._pending_states[0][0] <= self._batches_delivered
         ):
             newest = self._pending_states.popleft()[1]
-        if newest is not None and self._write_state is not None:
+        if newest is not None and self._write_state is not None and not self._failed.is_set():
             self._accounting.flush_rejects()
             self._write_state(newest)
 

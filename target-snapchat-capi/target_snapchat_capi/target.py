@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import signal
 import sys
+import time
 import traceback
 import typing as t
 
@@ -52,6 +54,8 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.0002
 #: rescanned the thousands of event dicts in flight, for nothing.
 GC_YOUNG_THRESHOLD = 50_000
 
+#: A STATE arriving this long after the last checkpoint makes one (drains every sink), so that it goes out promptly.
+STATE_CHECKPOINT_SECONDS = 1.0
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
 #: Our own errors, written to be safe to show (no token, no record value).
@@ -264,6 +268,7 @@ class TargetSnapchatCAPI(Target):
         )
         # Sinks drain one after another; the parallelism is in the client's requests.
         self.max_parallelism = 1
+        self._last_checkpoint = -math.inf  # the first STATE always makes a checkpoint
 
     def _handle_signals(self) -> None:
         """SIGTERM and SIGINT stop the run where it is (replacing the SDK's drain-and-exit-0): nothing more is sent,
@@ -317,7 +322,15 @@ class TargetSnapchatCAPI(Target):
     def _write_state_message(self, state: dict) -> None:
         """Private SDK hook (see sdk_private.py): the SDK offers a drained STATE here; the pipeline holds it until
         every batch before it has settled."""
+        self._last_checkpoint = time.monotonic()
         self.pipeline.hold_state(state)
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Private SDK hook (see sdk_private.py): a STATE arriving a while after the last checkpoint drains every
+        sink at once, so it follows its records out within seconds even when the tap then goes quiet."""
+        super()._process_state_message(message_dict)
+        if time.monotonic() - self._last_checkpoint >= STATE_CHECKPOINT_SECONDS:
+            self.drain_all()
 
     def emit_state(self, state: dict) -> None:
         """Write a settled STATE to stdout (the SDK's own writer)."""
