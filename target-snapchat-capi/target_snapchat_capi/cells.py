@@ -289,7 +289,10 @@ _DOTTED_DATETIME_RE: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(
 _SLASHED_DATETIME_RE: Final = re.compile(
     r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?)?"
 )
-_MIDNIGHT_UTC_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?", re.IGNORECASE)
+#: midnight, naive or in UTC (``Z``, ``+00``, ``+00:00``, `` UTC``, `` GMT``): how taps write a date column
+_MIDNIGHT_UTC_RE: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00(?::?00)?|\s*UTC|\s*GMT)?", re.IGNORECASE
+)
 _ISO_DATE_ONLY_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -87,7 +87,7 @@ from target_snapchat_capi.mapping import (
     properties_from_record,
     resolve_mapping,
 )
-from target_snapchat_capi.settings import PURCHASE, ConfigError, EventSettings
+from target_snapchat_capi.settings import PURCHASE, ConfigError, EventSettings, SettingError
 
 __all__ = [
     "CURRENCY_CODES",
@@ -142,6 +142,33 @@ class Rejection:
     reason: str  #: a stable code: a RejectReason (a str), written as its string
     message: str  #: names fields and columns, never a cell's value
     event_id: str | None
+
+
+def check_mapped_columns(mapping: Mapping[str, str | None], stream_name: str, schema: Mapping[str, Any]) -> None:
+    """Every explicitly mapped column must be in the stream's schema (when it has one); else a SettingError naming
+    the column and listing the stream's columns (names only). A loose schema (no properties) is not checked."""
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    if not properties:
+        return
+    for snap_field, column in mapping.items():
+        if column is None or not column.strip() or _has_path(properties, column.strip().split(".")):
+            continue
+        columns = ", ".join(repr(name) for name in properties if not name.startswith(SDC_PREFIX))
+        raise SettingError(
+            "mapping",
+            f"mapping.{snap_field}: column {column.strip()!r} is not in stream {stream_name!r}; its columns are "
+            f"{columns}. Fix the mapping setting for this stream.",
+        )
+
+
+def _has_path(properties: Mapping[str, Any], parts: list[str]) -> bool:
+    node: Any = properties
+    for index, part in enumerate(parts):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        if index < len(parts) - 1:
+            node = node[part].get("properties") if isinstance(node[part], Mapping) else None
+    return True
 
 
 def _is_blank(value: Any) -> bool:

@@ -140,6 +140,15 @@ def test_a_salesforce_close_date_east_of_utc_is_not_a_future_event() -> None:
     assert in_utc.body["event_time"] == now
 
 
+@pytest.mark.parametrize(
+    "cell", ["2026-12-02 00:00:00 UTC", "2026-12-02T00:00:00+00", "2026-12-02T00:00:00.000000Z", "2026-12-02 00:00"]
+)
+def test_midnight_in_utc_or_naive_is_a_date_in_every_spelling(cell: str) -> None:
+    now = epoch("2026-12-01T23:00:00+00:00")  # 08:00 on 2 December in Tokyo
+    sent = event(builder({"source_timezone": "Asia/Tokyo"}).build(row(sold_at=cell), now))
+    assert sent.body["event_time"] == epoch("2026-12-02T00:00:00+09:00")
+
+
 def test_a_bare_date_on_its_own_day_is_sent_whatever_the_hour() -> None:
     # 00:30 UTC on 2 December: a date-only sale "2026-12-02" in New York starts at 05:00 UTC, still ahead.
     now = epoch("2026-12-02T00:30:00+00:00")
