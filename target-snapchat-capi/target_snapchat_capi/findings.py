@@ -105,6 +105,8 @@ REJECT_FIXES: Final[Mapping[str, str]] = {
     "negative_value": "Refunds are not purchases: map them to a CUSTOM_EVENT_n with `event_name_map`.",
     "missing_currency": "Map `currency` to a column, or set `default_currency`.",
     "invalid_currency": "Use ISO-4217 codes (USD, EUR); for `$`, `¥` or `kr` set `default_currency`.",
+    "missing_key_property": "Rows lack a key property of their stream: check the tap's `key_properties` against "
+    "the export's columns.",
     "api_rejected": "Snapchat refused these events: see the error codes in the rejects file, or run with "
     "`validate_only` first.",
 }

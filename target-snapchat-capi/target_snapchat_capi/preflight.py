@@ -18,13 +18,14 @@ from target_snapchat_capi.settings import ConfigError
 #: reason code -> the setting that most often fixes it
 LIKELY_FIX: Final[dict[str, str]] = {
     "missing_event_time": "mapping.event_time",
-    "invalid_event_time": "mapping.event_time or source_timezone",
+    "invalid_event_time": "mapping.event_time, source_timezone or day_first",
     "stale_event": "the input (older than max_event_age_days)",
     "future_event": "source_timezone",
     "missing_match_keys": "mapping.em / mapping.ph, or default_phone_country",
     "unknown_event_name": "event_name_map",
     "missing_value": "mapping.value",
     "invalid_value": "mapping.value",
+    "negative_value": "event_name_map (refunds to a CUSTOM_EVENT_n)",
     "missing_currency": "default_currency or mapping.currency",
     "invalid_currency": "mapping.currency or default_currency",
     "missing_key_property": "the tap's key_properties",

@@ -11,8 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection
-from target_snapchat_capi.findings import FindingCode, compute_findings
+from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
+from target_snapchat_capi.findings import REJECT_FIXES, FindingCode, compute_findings
+from target_snapchat_capi.preflight import LIKELY_FIX
 from target_snapchat_capi.report import RunReport
 
 PIXEL = "3c1e8a52-7f5d-4b0e-9a61-2d4f3b5c6e7f"
@@ -318,3 +319,10 @@ def test_time_zone_names_resolve_like_zoneinfo() -> None:
     built = builder().build(row(sold_at="2026-07-01 09:00", zone="America/New_York"), summer + 3600)
     assert event(built).body["event_time"] == summer
     assert ZoneInfo("America/New_York").utcoffset(dt.datetime(2026, 7, 1)) == dt.timedelta(hours=-4)
+
+
+def test_every_reject_reason_has_a_fix_in_the_findings_and_the_preflight_guard() -> None:
+    for reason in RejectReason:
+        assert reason in REJECT_FIXES, reason
+        if reason is not RejectReason.API_REJECTED:  # decided after sending: the guard never sees it
+            assert reason in LIKELY_FIX, reason
