@@ -6,31 +6,44 @@ reason, in this order. Normalisation outcomes are counted for records that reach
 
 Rejection reasons (stable codes): ``unknown_event_name``, ``missing_event_time``, ``invalid_event_time``,
 ``stale_event``, ``future_event``, ``missing_match_keys``, ``missing_value``, ``invalid_value``,
-``missing_currency``, ``invalid_currency`` (and, decided outside the builder, ``missing_key_property`` by the sink
-and ``api_rejected`` by delivery). Messages name fields and columns, never a cell's value.
+``negative_value``, ``missing_currency``, ``invalid_currency`` (and, decided outside the builder,
+``missing_key_property`` by the sink and ``api_rejected`` by delivery). Messages name fields and columns, never a
+cell's value.
 
 Event name: the mapped column's value, trimmed, looked up case-insensitively in ``event_name_map``; else,
 upper-cased with spaces and hyphens as underscores, it passes if it is one of Snap's names; else
 ``unknown_event_name`` (never guessed). A blank or unmapped column gives the static ``event_name``.
 
-Event time: epoch seconds, milliseconds, microseconds or nanoseconds (told apart by magnitude: below 1e11 is
-seconds, i.e. up to year 5138), as a number or a numeric string; an 8-digit string is read as ``YYYYMMDD``;
-ISO-8601 with or without a zone (naive means the ``source_timezone`` setting, UTC by default; ``Z``
-accepted) and date-only; ``YYYY-MM-DD HH:MM[:SS]``;
-``MM/DD/YYYY[ HH:MM[:SS][ AM|PM]]`` (US order; day-first only when the first number is above 12); RFC 2822;
-``datetime``/``date`` objects. Sent as integer seconds (fractions cut). Allowed window: not older than
+Event time (``cells.read_event_time``, contract section 3a): epoch seconds or milliseconds (told apart by
+magnitude), ISO-8601 with or without ``T``, zone or offset, a trailing ``UTC``/``GMT``/``Z``,
+``DD.MM.YYYY [HH:MM[:SS]]``, slashed numeric dates (month-first unless ``day_first``), RFC 2822, ``datetime``/
+``date`` objects. A time without a zone is in the row's ``event_timezone`` cell (an IANA name or a UTC offset;
+an unreadable cell is counted as ``event_timezone_unreadable`` and ``source_timezone`` is used), else in
+``source_timezone``. A date without a time of day (a bare date, midnight naive or in UTC, or any value of a
+column the stream's schema types ``"format": "date"``) is that calendar day in the row's zone and is sent as
+``EventTime.send_time(now)``: never later than now on the day itself, so never a future event on its own day
+and never moved to another day. Sent as integer seconds. Allowed window: not older than
 ``max_event_age_days`` and not later than now + ``future_tolerance_minutes``.
 
-Value: a JSON number. Numbers pass (not booleans, NaN or infinities). Strings: surrounding whitespace and
-currency symbols (``$12.00``, ``12,00 €``) are stripped; ``1,234.50`` (comma thousands), ``1.234,50`` and
-``12,50`` (decimal comma with 1-2 decimals) are read; ``1,234`` is read as one thousand two hundred and
-thirty-four; letters (``12 USD``) make it invalid. PURCHASE needs a value (``missing_value``), parseable and
-not negative (``invalid_value``: a negative purchase is a refund, map it to a custom event); for other events
-an unparseable value is left out and counted (``value_invalid``).
+Value (``cells.read_value``): a JSON number from ``1,234.56``, ``1.234,56``, ``1 234,56``, ``1'234.50``,
+``1,00,000``, with a currency sign or code before or after (``$15``, ``15 USD``, ``€ 15``) and accounting
+negatives (``(15.00)``, ``15.00-``). A value still ambiguous (``1,234``: thousands or decimal comma?) is never
+guessed. PURCHASE needs a value (``missing_value``) that is a number (``invalid_value``, the message names why:
+``not_a_number``, ``ambiguous_separator``, ``bad_grouping``, ``not_finite``) and not negative
+(``negative_value``: a refund is no purchase; map refunds to a CUSTOM_EVENT_n). For other events an unreadable
+value is left out and counted (``value_invalid``); a negative one is sent.
 
-Currency: trimmed, upper-cased, must be ISO-4217 (else ``invalid_currency``, for any event: Snap would reject
-the whole request); ``default_currency`` fills a blank or unmapped one; PURCHASE without one is
+Currency (``cells.parse_currency``): the currency column (ISO 4217 in any case, ``€ £ ₹ RMB`` and the other
+single-currency signs; ``$ ¥ kr`` only when ``default_currency`` is one of the currencies they name), else the
+sign or code written in the value cell, else ``default_currency``. A currency cell that names none, an
+ambiguous sign without a fitting default, or a value's sign that disagrees with the currency column is
+``invalid_currency`` (for any event: Snap would reject the whole request); PURCHASE without one is
 ``missing_currency``.
+
+User data: preparers from ``normalize.simple_preparers(day_first)``; ``ph`` and ``zp`` read with the row's
+country, and a national phone number takes ``default_phone_country`` when the row has no country or one that
+cannot be read. Each value's outcome (``<field>_<reason>``) is counted for every record that reaches the
+user-data step (also when it is rejected later for its value or currency): the report's ``user_fields``.
 
 Only what the row carries and the contract names is sent: unmapped columns, ``_sdc_*`` columns and blank
 values never are; ``country`` is sent only from the row (``default_phone_country`` helps parse phones, nothing
