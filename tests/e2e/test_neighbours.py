@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import shutil
 import subprocess
 import typing as t
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from scripts import sync_plugin_definitions as sync
-from tests.e2e.helpers import BIN, ROOT
+from tests.e2e.helpers import BIN, PIXEL, ROOT, TOKEN, Sandbox, messy_rows, write_csv
 
 TAP_DEFINITION = ROOT / "plugins" / "extractors" / "tap-offline-csv.yml"
 TARGET_DEFINITION = ROOT / "plugins" / "loaders" / "target-snapchat-capi.yml"
@@ -129,3 +133,155 @@ def test_meltano_yml_is_generated_from_the_definition_files() -> None:
         assert entry["pip_url"] == pip_url
         assert entry["capabilities"] == definition["capabilities"]
         assert entry["settings"] == definition["settings"]
+
+
+def _meltano(
+    args: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "meltano"), *args],
+        cwd=cwd,
+        env={
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **env,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_tap_into_meltanolabs_target_csv_with_meltano_run(tmp_path: Path) -> None:
+    """Schema, types and state as a standard SDK target sees them (it validates every record against the schema)."""
+    now = datetime.now(UTC)
+    drops = tmp_path / "drops"
+    rows = messy_rows(now, prefix="C")
+    write_csv(drops / "2026-01-01_purchases.csv", rows, extra_bad_line=True)
+    env = {
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "TAP_OFFLINE_CSV_FILES": json.dumps(
+            [
+                {
+                    "name": "offline_purchases",
+                    "path": str(drops / "*.csv"),
+                    "key_properties": ["Order ID"],
+                    "column_types": {"Amount": "number"},
+                }
+            ]
+        ),
+        "TARGET_CSV_OUTPUT_PATH": str(tmp_path / "run1"),
+    }
+    run = ["--environment=dev", "run", "tap-offline-csv", "target-csv"]
+
+    first = _meltano(run, env)
+    assert first.returncode == 0, first.stderr.decode()[-4000:]
+    written = _csv_rows(tmp_path / "run1" / "offline_purchases.csv")
+    # Every row the tap read (it rejects the line with a surplus field itself), every column of the schema.
+    assert [row["Order ID"] for row in written] == [row.order_id for row in rows]
+    assert set(written[0]) >= {"Order ID", "Email", "Amount", "_sdc_source_file", "_sdc_source_lineno"}
+    assert written[0]["Amount"] == "142.52" and written[-1]["Amount"] == ""  # a number, and a null
+    assert written[0]["_sdc_source_file"] == f"file://{drops / '2026-01-01_purchases.csv'}"
+
+    # The state the target passed on is what the next run starts from: only the new drop is read.
+    new_rows = messy_rows(now, prefix="D")[:3]
+    write_csv(drops / "2026-01-02_purchases.csv", new_rows)
+    second = _meltano(run, {**env, "TARGET_CSV_OUTPUT_PATH": str(tmp_path / "run2")})
+    assert second.returncode == 0, second.stderr.decode()[-4000:]
+    assert [row["Order ID"] for row in _csv_rows(tmp_path / "run2" / "offline_purchases.csv")] == ["D-1", "D-2", "D-3"]
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both plugins built as wheels, as a release would publish them (a folder an installer can find them in)."""
+    out = tmp_path_factory.mktemp("wheels")
+    for package in ("tap-offline-csv", "target-snapchat-capi"):
+        subprocess.run(
+            [str(BIN / "uv"), "build", "--quiet", "--wheel", "--out-dir", str(out), str(ROOT / package)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return out
+
+
+def test_a_fresh_meltano_project_adds_both_plugins_from_their_definition_files(
+    tmp_path: Path, wheels: Path, sandbox_process: Sandbox
+) -> None:
+    """`meltano init` elsewhere, `meltano add --from-ref` both files, install by package name, run into the sandbox.
+
+    The pip_urls are the package names, found here in a folder of wheels (UV_FIND_LINKS) as they would be on an
+    index; nothing refers to this checkout and the Meltano Hub is never needed.
+    """
+    project = tmp_path / "elsewhere"
+    env = {"MELTANO_VENV_BACKEND": "uv", "UV_FIND_LINKS": str(wheels)}
+    init = _meltano(["init", "--no-usage-stats", str(project)], env, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr.decode()[-3000:]
+    for plugin_type, name, definition in (
+        ("extractor", "tap-offline-csv", TAP_DEFINITION),
+        ("loader", "target-snapchat-capi", TARGET_DEFINITION),
+    ):
+        added = _meltano(["add", "--plugin-type", plugin_type, name, "--from-ref", str(definition)], env, cwd=project)
+        assert added.returncode == 0, added.stderr.decode()[-3000:]
+    project_yml = YAML(typ="safe").load((project / "meltano.yml").read_text(encoding="utf-8"))
+    assert {p["name"]: p["pip_url"] for kind in ("extractors", "loaders") for p in project_yml["plugins"][kind]} == {
+        "tap-offline-csv": "tap-offline-csv",
+        "target-snapchat-capi": "target-snapchat-capi",
+    }
+    # Installed as a package (no such name on PyPI: it came from the wheels), this checkout's code, not a link to it.
+    (installed,) = (project / ".meltano" / "extractors").glob(
+        "tap-offline-csv/venv/lib/*/site-packages/tap_offline_csv"
+    )
+    assert not installed.is_symlink()
+    storage = (ROOT / "tap-offline-csv" / "tap_offline_csv" / "storage.py").read_text()
+    assert (installed / "storage.py").read_text() == storage
+
+    # The token is sensitive in the definition: `config set` keeps it out of meltano.yml, in .env.
+    token_set = _meltano(["config", "set", "target-snapchat-capi", "access_token", TOKEN], env, cwd=project)
+    assert token_set.returncode == 0, token_set.stderr.decode()[-3000:]
+    assert TOKEN not in (project / "meltano.yml").read_text()
+    assert TOKEN in (project / ".env").read_text()
+
+    now = datetime.now(UTC)
+    rows = messy_rows(now, prefix="F")
+    write_csv(tmp_path / "drops" / "purchases.csv", rows)
+    run_env = {
+        **env,
+        "TAP_OFFLINE_CSV_PATH": str(tmp_path / "drops" / "*.csv"),
+        "TAP_OFFLINE_CSV_KEY_PROPERTIES": '["Order ID"]',
+        "TARGET_SNAPCHAT_CAPI_PIXEL_ID": PIXEL,
+        "TARGET_SNAPCHAT_CAPI_API_URL": sandbox_process.url,
+        "TARGET_SNAPCHAT_CAPI_MAPPING": json.dumps({"event_time": "Purchased At", "event_name": "Status"}),
+        "TARGET_SNAPCHAT_CAPI_EVENT_NAME_MAP": json.dumps({"Sale": "PURCHASE", "Refund": "CUSTOM_EVENT_1"}),
+        "TARGET_SNAPCHAT_CAPI_DEFAULT_PHONE_COUNTRY": "US",
+        "TARGET_SNAPCHAT_CAPI_DEFAULT_CURRENCY": "USD",
+        "TARGET_SNAPCHAT_CAPI_REPORT_PATH": str(tmp_path / "out" / "report.json"),
+        "TARGET_SNAPCHAT_CAPI_REJECT_PATH": str(tmp_path / "out" / "rejects.jsonl"),
+    }
+    run = _meltano(["run", "tap-offline-csv", "target-snapchat-capi"], run_env, cwd=project)
+    assert run.returncode == 0, run.stderr.decode()[-4000:]
+    expected = {row.order_id for row in rows if row.expect == "ok"}
+    assert {event["event_id"] for event in sandbox_process.events()} == expected
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["events_delivered"] == len(expected)
+    assert TOKEN not in run.stderr.decode() + run.stdout.decode()
+
+
+def test_a_mapping_in_dotenv_is_merged_key_by_key_with_meltano_yml(tmp_path: Path) -> None:
+    """What the README says about .env: Meltano merges an object setting key by key, even a whole JSON object.
+
+    A key of meltano.yml's mapping that .env leaves out survives (here `event_time`); a key set to null there is
+    switched off (the target then neither maps nor auto-detects that field).
+    """
+    shutil.copy(ROOT / "meltano.yml", tmp_path / "meltano.yml")
+    dotenv = {"TARGET_SNAPCHAT_CAPI_MAPPING": json.dumps({"em": "E-mail", "event_name": None})}
+    (tmp_path / ".env").write_text("".join(f"{key}='{value}'\n" for key, value in dotenv.items()))
+    env = {"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}"}
+    printed = _meltano(["--environment=dev", "config", "print", "target-snapchat-capi"], env, cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr.decode()[-3000:]
+    assert json.loads(printed.stdout)["mapping"] == {"em": "E-mail", "event_name": None, "event_time": "Purchased At"}
