@@ -23,7 +23,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from scripts import sync_plugin_definitions as sync
-from tests.e2e.helpers import BIN, PIXEL, ROOT, TOKEN, Sandbox, messy_rows, write_csv
+from tests.e2e.helpers import BIN, PIXEL, ROOT, TOKEN, Sandbox, messy_rows, sha, write_csv
 
 TAP_DEFINITION = ROOT / "plugins" / "extractors" / "tap-offline-csv.yml"
 TARGET_DEFINITION = ROOT / "plugins" / "loaders" / "target-snapchat-capi.yml"
@@ -285,3 +285,130 @@ def test_a_mapping_in_dotenv_is_merged_key_by_key_with_meltano_yml(tmp_path: Pat
     printed = _meltano(["--environment=dev", "config", "print", "target-snapchat-capi"], env, cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr.decode()[-3000:]
     assert json.loads(printed.stdout)["mapping"] == {"em": "E-mail", "event_name": None, "event_time": "Purchased At"}
+
+
+# -- The README's neighbour configurations, as a user copies them -------------------------------------------------
+
+
+def _readme_loaders() -> dict[str, dict[str, t.Any]]:
+    """Every complete `inherit_from: target-snapchat-capi` loader block of the README, by name."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    loaders: dict[str, dict[str, t.Any]] = {}
+    for block in text.split("```yaml\n")[1:]:
+        body = block.split("```", 1)[0]
+        if "inherit_from: target-snapchat-capi" not in body:
+            continue
+        for plugin in YAML(typ="safe").load(body)["plugins"]["loaders"]:
+            loaders[plugin["name"]] = plugin
+    return loaders
+
+
+def _schema(value: t.Any) -> dict[str, t.Any]:
+    if isinstance(value, dict):
+        return {"type": ["object", "null"], "properties": {key: _schema(item) for key, item in value.items()}}
+    if isinstance(value, bool):
+        return {"type": ["boolean", "null"]}
+    if isinstance(value, int | float):
+        return {"type": ["number", "null"]}
+    return {"type": ["string", "null"]}
+
+
+def _wrapped(**values: t.Any) -> dict[str, t.Any]:
+    """singer-io's tap-hubspot shape: each property as {"value", "timestamp"}."""
+    return {key: {"value": value, "timestamp": 1_700_000_000_000} for key, value in values.items()}
+
+
+def _source_records(when: str) -> dict[str, tuple[str, list[dict[str, t.Any]], str]]:
+    """Per README loader: (stream, records shaped like that source's, the event_id the one buyer gets)."""
+    person = {"email": "Ann.Buyer@Example.com", "phone": "(415) 555-0100", "firstname": "Ann", "lastname": "Buyer"}
+    return {
+        "target-snapchat-capi--warehouse": (
+            "sales-offline_orders",
+            [
+                {
+                    "order_id": "W-1",
+                    "created_at": when,
+                    "amount": 42.5,
+                    "currency": "EUR",
+                    "email": person["email"],
+                    "phone": person["phone"],
+                    "first_name": "Ann",
+                    "last_name": "Buyer",
+                    "postal_code": "94107",
+                    "country_code": "US",
+                    "status": "paid",
+                }
+            ],
+            "W-1",
+        ),
+        "target-snapchat-capi--hubspot": (
+            "contacts",
+            [
+                {"id": "101", "properties": {**person, "recent_deal_close_date": when, "recent_deal_amount": "42.5"}},
+                {"id": "102", "properties": {**person, "recent_deal_close_date": None, "recent_deal_amount": None}},
+            ],
+            f"101-{when}",
+        ),
+        "target-snapchat-capi--hubspot-singer": (
+            "contacts",
+            [
+                {"vid": 101, "properties": _wrapped(**person, recent_deal_close_date=when, recent_deal_amount=42.5)},
+                {"vid": 102, "properties": _wrapped(**person)},
+            ],
+            f"101-{when}",
+        ),
+        "target-snapchat-capi--salesforce": (
+            "Contact",
+            [
+                {
+                    "Id": "0035g00000AbCdE",
+                    "Email": person["email"],
+                    "MobilePhone": person["phone"],
+                    "FirstName": "Ann",
+                    "LastName": "Buyer",
+                    "MailingCountry": "US",
+                    "Last_Purchase_Date__c": when,
+                    "Last_Purchase_Amount__c": 42.5,
+                },
+                {"Id": "0035g00000ZzZzZ", "Email": "not.a.buyer@example.com", "Last_Purchase_Date__c": None},
+            ],
+            f"0035g00000AbCdE-{when}",
+        ),
+    }
+
+
+def test_the_readme_neighbour_configurations_deliver(tmp_path: Path, sandbox) -> None:
+    """Each README loader, as written, on records shaped like its source: one event for the buyer, nothing else."""
+    from tests.conftest import SANDBOX_PIXEL_ID, SANDBOX_TOKEN  # noqa: PLC0415
+    from tests.target.target_cli import run_target  # noqa: PLC0415
+
+    loaders = _readme_loaders()
+    when = datetime.now(UTC).replace(microsecond=0).isoformat()
+    sources = _source_records(when)
+    assert sorted(loaders) == sorted(sources), "a README loader without a test, or the reverse"
+    for name, (stream, records, event_id) in sources.items():
+        sandbox.state.reset()
+        out = tmp_path / name
+        out.mkdir()
+        config = {
+            **loaders[name]["config"],
+            "api_url": sandbox.url,
+            "pixel_id": SANDBOX_PIXEL_ID,
+            "access_token": SANDBOX_TOKEN,
+            "report_path": str(out / "report.json"),
+            "reject_path": str(out / "rejects.jsonl"),
+        }
+        schema = {"type": "object", "properties": {}}
+        for record in records:
+            schema["properties"].update(_schema(record)["properties"])
+        messages = [{"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": []}]
+        messages += [{"type": "RECORD", "stream": stream, "record": record} for record in records]
+        done = run_target(out, config, messages)
+        assert done.returncode == 0, (name, done.stderr.decode()[-3000:])
+        events = sandbox.state.events()
+        assert [event["event_id"] for event in events] == [event_id], (name, (out / "rejects.jsonl").read_text())
+        (event,) = events
+        assert event["user_data"]["em"] == [sha("ann.buyer@example.com")], name
+        assert float(event["custom_data"]["value"]) == 42.5, name
+        # The non-buyers were filtered out by the stream map, not sent and rejected.
+        assert json.loads((out / "report.json").read_text())["events_rejected"] == 0, name
