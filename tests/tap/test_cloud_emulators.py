@@ -33,7 +33,8 @@ AZURITE = ROOT / ".cache" / "node" / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 GCSFS_SWITCH = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
-# Without the tap's handling, one gs:// run stalls 60 s per call; a run that works takes a few seconds.
+# Without the tap's handling, a gs:// run stalls 60 s per call (the CLI run then times out); one that works takes
+# a few seconds.
 RUN_SECONDS_BUDGET = 40
 
 
@@ -56,9 +57,7 @@ def _run(
     if gcsfs_switch is not None:
         os.environ[GCSFS_SWITCH] = gcsfs_switch
     try:
-        started = time.monotonic()
         out = run_cli(tmp_path, config, state=state, timeout=RUN_SECONDS_BUDGET)
-        out.seconds = time.monotonic() - started  # type: ignore[attr-defined]
     finally:
         os.environ.pop(GCSFS_SWITCH, None)
         if saved is not None:
@@ -128,7 +127,6 @@ def test_gs_incremental_read_against_the_emulator(gcs_emulator: GCSEmulator, tmp
     assert first.records[0]["value"] == 0.5
     bookmark = first.files_state()[first_url]
     assert bookmark["done"] is True and bookmark["etag"]
-    assert first.seconds < RUN_SECONDS_BUDGET / 2  # type: ignore[attr-defined]
 
     # The tap only fills the switch in when the environment lacks it: a user's explicit value is kept.
     unchanged = _run(tmp_path, config, state=first.final_state, gcsfs_switch="0")
