@@ -30,6 +30,11 @@ GLOB_CHARS = frozenset("*?[")
 REMOTE_BLOCK_SIZE = 8 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
 UNKNOWN_MTIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# gcsfs reads this switch once, at import: "true" (its default) probes each bucket's layout over gRPC first, which
+# stalls 60 s per call against anything but Google itself (an emulator, a proxy). The user's own value is kept.
+GCSFS_LAYOUT_PROBE_SWITCH = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
+# The Azure SDK logs every request's URL and headers at INFO.
+AZURE_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
 
 
 class SourceError(Exception):
@@ -240,6 +245,7 @@ def filesystem_for(url: str, settings: StorageSettings) -> tuple[fsspec.Abstract
             host = options.pop("host")
             fs = SSHFileSystem(host, skip_instance_cache=True, **options)
             return fs, urlsplit(url).path or "/"
+        _prepare_library(protocol)
         options = dict(settings.storage_options.get(protocol, {}))
         options.setdefault("skip_instance_cache", True)
         fs, path = fsspec.core.url_to_fs(url, **options)
@@ -248,6 +254,14 @@ def filesystem_for(url: str, settings: StorageSettings) -> tuple[fsspec.Abstract
         raise
     except Exception as exc:
         raise SourceError(url, describe_exception(exc, connecting=True, secrets=settings.secret_values())) from None
+
+
+def _prepare_library(protocol: str) -> None:
+    """Settings a filesystem library needs before it is first imported or used."""
+    if protocol in {"gs", "gcs"}:
+        os.environ.setdefault(GCSFS_LAYOUT_PROBE_SWITCH, "false")
+    elif protocol in {"az", "abfs", "abfss", "adl"}:
+        logging.getLogger(AZURE_HTTP_LOGGER).setLevel(logging.WARNING)
 
 
 def describe_exception(exc: BaseException, *, connecting: bool = False, secrets: t.Sequence[str] = ()) -> str:
