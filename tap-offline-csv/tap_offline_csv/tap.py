@@ -7,6 +7,7 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from tap_offline_csv.extract import DEFAULT_STATE_INTERVAL_SECONDS, METADATA_COLUMNS
 from tap_offline_csv.reader import (
     BAD_ROW_POLICIES,
     COLUMN_TYPES,
@@ -22,7 +23,7 @@ from tap_offline_csv.storage import (
     open_binary,
     redact_url,
 )
-from tap_offline_csv.streams import METADATA_COLUMNS, CSVFileStream, StreamDefinition
+from tap_offline_csv.streams import CSVFileStream, StreamDefinition
 from tap_offline_csv.writer import BufferedMsgspecWriter
 
 DEFAULT_STREAM_NAME = "offline_conversions"
@@ -153,10 +154,15 @@ class TapOfflineCSV(Tap):
             description="Add _sdc_source_file, _sdc_source_lineno, _sdc_source_modified_at.",
         ),
         th.Property(
+            "state_interval_seconds",
+            th.NumberType,
+            default=DEFAULT_STATE_INTERVAL_SECONDS,
+            description="Emit STATE at most this often while reading (and always at the end).",
+        ),
+        th.Property(
             "state_every_rows",
             th.IntegerType,
-            default=10000,
-            description="Emit STATE every N records (and after each file).",
+            description="Also emit STATE every N records (default: off, STATE is paced by time).",
         ),
         th.Property(
             "settle_seconds",
@@ -188,47 +194,51 @@ class TapOfflineCSV(Tap):
         definitions: list[StreamDefinition] = []
         names: set[str] = set()
         for entry in entries:
-            name = entry["name"]
-            if name in names:
-                raise ConfigError(f"Two streams are named {name!r} in `files`.")
-            names.add(name)
-            paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
-            if not paths:
-                raise ConfigError(f"Stream {name!r}: `path` is empty.")
-
-            def setting(key: str, default: t.Any, entry: dict[str, t.Any] = entry) -> t.Any:
-                value = entry.get(key)
-                return config.get(key, default) if value is None else value
-
-            fmt = CSVFormat(
-                delimiter=setting("delimiter", ","),
-                quotechar=setting("quotechar", '"'),
-                encoding=setting("encoding", "utf-8"),
-                compression=setting("compression", "infer"),
-                skip_rows=int(setting("skip_rows", 0)),
-                column_types=dict(setting("column_types", {})),
-                on_bad_row=config.get("on_bad_row") or "skip",
-                key_properties=tuple(entry.get("key_properties") or ()),
-            )
-            replication_key = entry.get("replication_key") or None
-            if replication_key and fmt.column_types.get(replication_key, "string") == "string":
-                # "10" < "9" and "12/01/2025" > "11/30/2026" as text: only ISO-8601 text compares correctly.
-                self.logger.warning(
-                    "Stream %s: replication_key %r is compared as text; give it a column_types entry "
-                    "(integer, number, date or date-time) unless its values are ISO-8601 or fixed-width",
-                    name,
-                    replication_key,
-                )
-            definitions.append(
-                StreamDefinition(
-                    name=name,
-                    paths=list(paths),
-                    fmt=fmt,
-                    key_properties=fmt.key_properties,
-                    replication_key=replication_key,
-                )
-            )
+            definition = self._definition(entry)
+            if definition.name in names:
+                raise ConfigError(f"Two streams are named {definition.name!r} in `files`.")
+            names.add(definition.name)
+            definitions.append(definition)
         return definitions
+
+    def _definition(self, entry: dict[str, t.Any]) -> StreamDefinition:
+        """One ``files`` entry, its CSV settings defaulting to the top-level ones."""
+        config = self.config
+        name = entry["name"]
+        paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
+        if not paths:
+            raise ConfigError(f"Stream {name!r}: `path` is empty.")
+
+        def setting(key: str, default: t.Any) -> t.Any:
+            value = entry.get(key)
+            return config.get(key, default) if value is None else value
+
+        fmt = CSVFormat(
+            delimiter=setting("delimiter", ","),
+            quotechar=setting("quotechar", '"'),
+            encoding=setting("encoding", "utf-8"),
+            compression=setting("compression", "infer"),
+            skip_rows=int(setting("skip_rows", 0)),
+            column_types=dict(setting("column_types", {})),
+            on_bad_row=config.get("on_bad_row") or "skip",
+            key_properties=tuple(entry.get("key_properties") or ()),
+        )
+        replication_key = entry.get("replication_key") or None
+        if replication_key and fmt.column_types.get(replication_key, "string") == "string":
+            # "10" < "9" and "12/01/2025" > "11/30/2026" as text: only ISO-8601 text compares correctly.
+            self.logger.warning(
+                "Stream %s: replication_key %r is compared as text; give it a column_types entry "
+                "(integer, number, date or date-time) unless its values are ISO-8601 or fixed-width",
+                name,
+                replication_key,
+            )
+        return StreamDefinition(
+            name=name,
+            paths=list(paths),
+            fmt=fmt,
+            key_properties=fmt.key_properties,
+            replication_key=replication_key,
+        )
 
     # -- discovery -------------------------------------------------------------------------------
 
