@@ -205,7 +205,9 @@ class StreamExtraction:
         try:
             with self._open(task) as reader:
                 yield from self._rows(reader, bookmark, checkpoint)
-            logger.info(
+            # Skipped rows are data the user expected: the file's summary says so at WARNING.
+            logger.log(
+                logging.WARNING if reader.stats.bad_rows else logging.INFO,
                 "%s: %d records emitted%s; %s",
                 remote.url,
                 bookmark["rows"] - sent_before,

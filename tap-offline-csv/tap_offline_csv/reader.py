@@ -43,6 +43,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
+from tap_offline_csv.datetimes import parse_datetime_text
 from tap_offline_csv.storage import ConfigError, SourceError
 
 logger = logging.getLogger("tap_offline_csv.reader")
@@ -132,7 +133,11 @@ def _to_boolean(value: str) -> bool:
 
 
 def _to_datetime(value: str) -> str:
-    return dt.datetime.fromisoformat(value.strip()).isoformat()
+    return parse_datetime_text(value)
+
+
+def _to_datetime_day_first(value: str) -> str:
+    return parse_datetime_text(value, day_first=True)
 
 
 def _to_date(value: str) -> str:
@@ -173,6 +178,15 @@ class CSVFormat:
     on_bad_row: str = "skip"
     key_properties: tuple[str, ...] = ()
     max_field_size: int = DEFAULT_MAX_FIELD_SIZE
+    day_first: bool = False
+    """Slashed dates (03/04/2026) in date-time columns are day first (as the target's ``day_first``)."""
+
+    def converter(self, column: str) -> t.Callable[[str], t.Any]:
+        """The function typing a cell of ``column`` (a ``column_types`` column)."""
+        kind = self.column_types[column]
+        if kind == "date-time" and self.day_first:
+            return _to_datetime_day_first
+        return CONVERTERS[kind]
 
     def __post_init__(self) -> None:
         """Validate the settings once, with messages naming the setting."""
@@ -302,8 +316,13 @@ class ReadStats:
     skipped: Counter[str] = field(default_factory=Counter)
     blank_lines: int = 0
 
+    @property
+    def bad_rows(self) -> int:
+        """How many rows were skipped, for any reason."""
+        return sum(self.skipped.values())
+
     def summary(self) -> str:
-        """One line for the per-file INFO log."""
+        """One line for the per-file log (counts per reason, and per column for values that do not parse)."""
         reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(self.skipped.items()))
         skipped = sum(self.skipped.values())
         return f"{self.rows} rows read, {skipped} bad rows skipped" + (f" ({reasons})" if reasons else "")
@@ -422,7 +441,7 @@ class CSVFileReader:
         self._picks = [(name, header.index(name)) for name in columns if name in set(header)]
         self._missing = [name for name in columns if name not in set(header)]
         self._typed = [
-            (name, CONVERTERS[self.fmt.column_types[name]])
+            (name, self.fmt.converter(name))
             for name in columns
             if self.fmt.column_types.get(name, "string") != "string" and name in set(header)
         ]
@@ -519,7 +538,7 @@ class CSVFileReader:
                 record[column] = convert(value) if value else None
         except (ValueError, TypeError, OverflowError):
             kind = self.fmt.column_types[column]
-            self._bad(line, f"column {column!r}: not a valid {kind}", f"invalid {kind}")
+            self._bad(line, f"column {column!r}: not a valid {kind}", f"column {column!r} not a valid {kind}")
             return False
         return True
 

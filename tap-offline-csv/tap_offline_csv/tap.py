@@ -61,6 +61,11 @@ def _csv_format_properties() -> list[th.Property]:
             th.ObjectType(additional_properties=th.StringType(allowed_values=list(COLUMN_TYPES))),
             description="{column: string|integer|number|boolean|date-time|date}; other columns are strings.",
         ),
+        th.Property(
+            "day_first",
+            th.BooleanType,
+            description="Slashed dates in date-time columns are day first (03/04/2026 = 3 April); as the target's.",
+        ),
     ]
 
 
@@ -222,6 +227,7 @@ class TapOfflineCSV(Tap):
             column_types=dict(setting("column_types", {})),
             on_bad_row=config.get("on_bad_row") or "skip",
             key_properties=tuple(entry.get("key_properties") or ()),
+            day_first=bool(setting("day_first", False)),
         )
         replication_key = entry.get("replication_key") or None
         if replication_key and fmt.column_types.get(replication_key, "string") == "string":
