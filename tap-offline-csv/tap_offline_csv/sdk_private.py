@@ -4,6 +4,10 @@
 exists, with the signature written here) and fails loudly when an SDK upgrade changes one. Moving the singer-sdk
 pin: run that test first; if it fails, read the SDK's changelog for the member it names and adapt the code that
 uses it (the ``used_by`` entry says where).
+
+SDK behaviour replaced without touching a private member: the SIGTERM/SIGINT handlers the SDK installs when the
+tap is created are replaced by ``writer.stop_on_signals`` (the SDK's write a STATE from inside the handler, possibly
+in the middle of a message, and exit 0); ``tests/tap/test_signals.py`` fails if the SDK's come back.
 """
 
 from __future__ import annotations

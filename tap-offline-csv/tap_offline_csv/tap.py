@@ -24,7 +24,7 @@ from tap_offline_csv.storage import (
     redact_url,
 )
 from tap_offline_csv.streams import CSVFileStream, StreamDefinition
-from tap_offline_csv.writer import BufferedMsgspecWriter
+from tap_offline_csv.writer import BufferedMsgspecWriter, stop_on_signals
 
 DEFAULT_STREAM_NAME = "offline_conversions"
 
@@ -176,6 +176,12 @@ class TapOfflineCSV(Tap):
             description="Files modified more recently are left for the next run (half-uploaded drops).",
         ),
     ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Set the tap up as the SDK does, then stop on SIGTERM/SIGINT at a message boundary (see writer.py)."""
+        super().__init__(*args, **kwargs)
+        if isinstance(self.message_writer, BufferedMsgspecWriter):
+            stop_on_signals(self.message_writer)
 
     # -- settings -> stream definitions ----------------------------------------------------------
 

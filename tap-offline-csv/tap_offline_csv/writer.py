@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import logging
+import os
+import select
+import signal
 import sys
+import threading
+import time
 import typing as t
 import weakref
 
@@ -24,8 +30,14 @@ from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
+logger = logging.getLogger("tap_offline_csv.writer")
+
 # Bytes of buffered records written out at once (the pipe is fed in big writes, not per row).
 RECORD_BUFFER_BYTES = 256 * 1024
+# Bytes per write system call: a signal is noticed between two writes (and interrupts a blocked one).
+WRITE_CHUNK_BYTES = 64 * 1024
+# After a stop signal, how long a blocked reader gets to take the rest of a half-written line.
+FINISH_LINE_SECONDS = 10.0
 # Records of the direct path share one time_extracted for this many records (a few milliseconds).
 TIME_EXTRACTED_EVERY = 1000
 
@@ -59,6 +71,9 @@ class BufferedMsgspecWriter(GenericSingerWriter[bytes, "Message"]):
         super().__init__()
         self.buffer = bytearray()
         self.state_bytes = 0
+        self.stop_code: int | None = None
+        self._writing = False
+        self._stopped = False
         self._prefixes: dict[str, bytes] = {}  # RECORD lines of one stream share their prefix
         _LIVE_WRITERS.add(self)
 
@@ -137,8 +152,55 @@ class BufferedMsgspecWriter(GenericSingerWriter[bytes, "Message"]):
             return
         stdout = sys.stdout
         stdout.flush()  # text written through sys.stdout must not overtake our bytes
-        stdout.buffer.write(self.buffer)
+        binary = stdout.buffer
+        try:
+            fd = binary.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (an in-memory stream in tests)
+            binary.write(self.buffer)
+        else:
+            binary.flush()
+            self._write_fd(fd)
         self.buffer.clear()
+
+    def _write_fd(self, fd: int) -> None:
+        """Write the buffer to ``fd`` in chunks; after a stop signal, end at a line boundary and exit."""
+        data = self.buffer
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        position = 0
+        self._writing = True
+        try:
+            while position < len(data) and self.stop_code is None:
+                if poller.poll(200):  # else the reader is not reading: look at the stop flag again
+                    position += os.write(fd, data[position : position + WRITE_CHUNK_BYTES])
+        finally:
+            self._writing = False
+        if self.stop_code is not None:
+            self._stop_at_line_end(fd, poller, position)
+
+    def _stop_at_line_end(self, fd: int, poller: select.poll, position: int) -> t.NoReturn:
+        """Finish the line being written (a reader never sees half a message), drop the rest, exit."""
+        data = self.buffer
+        at_boundary = position == 0 or data[position - 1] == 0x0A  # every message ends with a newline
+        line_end = position if at_boundary else data.find(b"\n", position) + 1
+        deadline = time.monotonic() + FINISH_LINE_SECONDS
+        while position < line_end and time.monotonic() < deadline:
+            if poller.poll(200):
+                position += os.write(fd, data[position:line_end])
+        self.discard()
+        raise SystemExit(self.stop_code)
+
+    def discard(self) -> None:
+        """Forget the buffered records: no STATE after them was written, so the next run reads them again."""
+        self.buffer.clear()
+        self._stopped = True
+
+    def request_stop(self, code: int) -> None:
+        """A stop signal: exit with ``code`` now, or at the end of the line being written."""
+        self.stop_code = code
+        if not self._writing:
+            self.discard()
+            raise SystemExit(code)
 
     def flush(self) -> None:
         """Write out the buffer and flush stdout."""
@@ -148,7 +210,29 @@ class BufferedMsgspecWriter(GenericSingerWriter[bytes, "Message"]):
     def flush_quietly(self) -> None:
         """Flush what is left at exit, ignoring a stdout that is already closed."""
         try:
-            if self.buffer:
+            if self.buffer and not self._stopped:
                 self.flush()
         except (OSError, ValueError):  # stdout already closed (e.g. the reader went away)
             pass
+
+
+def stop_on_signals(writer: BufferedMsgspecWriter) -> None:
+    """SIGTERM and SIGINT stop the tap with exit code 143 and 130, never inside a message.
+
+    What was sent stays covered by the last STATE written; the records buffered after it are dropped (the next run
+    reads them again), so a message is never torn and never repeated. Replaces singer-sdk's handlers, which write a
+    STATE from inside the handler (possibly in the middle of a message) and exit 0.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_signal(signum: int, frame: object) -> None:
+        del frame
+        logger.warning(
+            "Stopped by %s: every record before the last STATE was sent; the next run resumes from there",
+            signal.Signals(signum).name,
+        )
+        writer.request_stop(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
