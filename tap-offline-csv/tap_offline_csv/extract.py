@@ -17,7 +17,7 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_offline_csv import bookmarks
-from tap_offline_csv.reader import CSVFileReader, CSVFormat, CSVFormatError, replication_sort_key
+from tap_offline_csv.reader import CSVFileReader, CSVFormat, replication_sort_key
 from tap_offline_csv.storage import RemoteFile, SourceError, open_binary
 
 if t.TYPE_CHECKING:
@@ -214,7 +214,7 @@ class StreamExtraction:
                 self._filtered_note(),
                 reader.stats.summary(),
             )
-        except CSVFormatError as exc:
+        except SourceError as exc:  # an unreadable file (CSVFormatError) or entry (gone, dangling link, loop...)
             self._set_aside(bookmark, exc, bookmark["rows"] - sent_before)
         # The file is settled, read whole or set aside: its bookmark says so.
         bookmark["done"] = True

@@ -264,7 +264,11 @@ class TapOfflineCSV(Tap):
             key=lambda pair: pair[1].sort_key(),
         )
         for fs, remote in candidates:
-            header = read_header(open_binary(fs, remote), remote.url, definition.fmt)
+            try:
+                header = read_header(open_binary(fs, remote), remote.url, definition.fmt)
+            except SourceError as exc:  # the sync sets it aside too; the schema comes from the next file
+                self.logger.warning("Stream %s: %s; the schema is read from the next file", definition.name, exc)
+                continue
             if header:
                 break
         if not header:
