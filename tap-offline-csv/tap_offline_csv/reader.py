@@ -52,6 +52,7 @@ COLUMN_TYPES = ("string", "integer", "number", "boolean", "date-time", "date")
 COMPRESSIONS = ("infer", "none", "gzip", "bz2", "zip", "zstd", "xz")
 BAD_ROW_POLICIES = ("skip", "fail")
 DEFAULT_MAX_FIELD_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 TEXT_CHUNK_SIZE = 256 * 1024
 
 _SUFFIX_COMPRESSION = {
@@ -178,6 +179,7 @@ class CSVFormat:
     on_bad_row: str = "skip"
     key_properties: tuple[str, ...] = ()
     max_field_size: int = DEFAULT_MAX_FIELD_SIZE
+    max_line_size: int = DEFAULT_MAX_LINE_SIZE
     day_first: bool = False
     """Slashed dates (03/04/2026) in date-time columns are day first (as the target's ``day_first``)."""
 
@@ -206,6 +208,8 @@ class CSVFormat:
             raise ConfigError("on_bad_row must be 'skip' or 'fail'")
         if self.skip_rows < 0:
             raise ConfigError("skip_rows must be 0 or more")
+        if self.max_field_size < 1 or self.max_line_size < 2:
+            raise ConfigError("max_field_size and max_line_size must be positive")
         for column, column_type in self.column_types.items():
             if column_type not in COLUMN_TYPES:
                 raise ConfigError(
@@ -365,6 +369,7 @@ class CSVFileReader:
         )
         self._text._CHUNK_SIZE = TEXT_CHUNK_SIZE  # type: ignore[attr-defined]  # bigger reads, fewer calls
         csv.field_size_limit(fmt.max_field_size)
+        self._overlong_lines = 0  # over-long lines handed to the parser as empty ones, not reported yet
         self._errors = _error_counter()
         self._errors_seen = self._errors[0]
         self.header = self._read_header()
@@ -375,6 +380,8 @@ class CSVFileReader:
 
     def _read_header(self) -> list[str]:
         raw = self._first_row()
+        if self._overlong_lines:
+            raise CSVFormatError(self.url, f"a line above the data is longer than {self.fmt.max_line_size} characters")
         if raw is None or not any(name.strip() for name in raw):
             self.empty = raw is None
             return []
@@ -393,10 +400,10 @@ class CSVFileReader:
         """The header row as parsed: after the junk lines and any blank lines above it (None: empty file)."""
         try:
             for _ in range(self.fmt.skip_rows):
-                if not self._text.readline():
+                if not self._skip_line():
                     break
             self._csv = csv.reader(
-                self._text,
+                self._bounded_lines(),
                 delimiter=self.fmt.delimiter,
                 quotechar=self.fmt.quotechar,
                 doublequote=True,
@@ -416,6 +423,30 @@ class CSVFileReader:
                 raise CSVFormatError(self.url, f"cannot be decompressed ({type(exc).__name__})") from None
             raise
         return raw
+
+    def _bounded_lines(self) -> t.Iterator[str]:
+        """The file's lines for the CSV parser, none longer than ``max_line_size`` characters.
+
+        Memory stays bounded however long a line is (a file without newlines, a decompression bomb): an over-long
+        line is read past in bounded pieces and handed on as an empty line (so line numbers stay right), and the
+        row loop reports it as a bad row.
+        """
+        readline = self._text.readline
+        limit = self.fmt.max_line_size
+        while line := readline(limit):
+            if len(line) == limit and line[-1] not in "\r\n":
+                self._skip_line()
+                self._overlong_lines += 1
+                yield "\n"
+            else:
+                yield line
+
+    def _skip_line(self) -> bool:
+        """Read past the rest of the current line in bounded pieces; False at the end of the file."""
+        while piece := self._text.readline(TEXT_CHUNK_SIZE):
+            if piece[-1] in "\r\n":
+                return True
+        return False
 
     def _plan_columns(self) -> None:
         """Work out, once per file, how a parsed row becomes a record of the stream's columns."""
@@ -511,7 +542,11 @@ class CSVFileReader:
         """False (counted) for a blank line, a row with undecodable bytes, or one with the wrong field count."""
         width = len(self.header)
         if not row:
-            self.stats.blank_lines += 1
+            if self._overlong_lines:
+                self._overlong_lines -= 1
+                self._bad(line, f"the line is longer than {self.fmt.max_line_size} characters", "line too long")
+            else:
+                self.stats.blank_lines += 1
             return False
         if self._errors[0] != self._errors_seen and self._has_bad_bytes(row):
             self._bad(line, f"bytes not valid in {self.fmt.encoding}", "bad bytes")

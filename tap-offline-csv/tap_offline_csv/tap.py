@@ -12,6 +12,8 @@ from tap_offline_csv.reader import (
     BAD_ROW_POLICIES,
     COLUMN_TYPES,
     COMPRESSIONS,
+    DEFAULT_MAX_FIELD_SIZE,
+    DEFAULT_MAX_LINE_SIZE,
     CSVFormat,
     read_header,
 )
@@ -60,6 +62,17 @@ def _csv_format_properties() -> list[th.Property]:
             "column_types",
             th.ObjectType(additional_properties=th.StringType(allowed_values=list(COLUMN_TYPES))),
             description="{column: string|integer|number|boolean|date-time|date}; other columns are strings.",
+        ),
+        th.Property(
+            "max_field_size",
+            th.IntegerType,
+            description=f"Longest field in characters (default {DEFAULT_MAX_FIELD_SIZE}); longer: a bad row.",
+        ),
+        th.Property(
+            "max_line_size",
+            th.IntegerType,
+            description=f"Longest line in characters (default {DEFAULT_MAX_LINE_SIZE}); longer: a bad row, "
+            "read past in bounded memory.",
         ),
         th.Property(
             "day_first",
@@ -234,6 +247,8 @@ class TapOfflineCSV(Tap):
             on_bad_row=config.get("on_bad_row") or "skip",
             key_properties=tuple(entry.get("key_properties") or ()),
             day_first=bool(setting("day_first", False)),
+            max_field_size=int(setting("max_field_size", DEFAULT_MAX_FIELD_SIZE)),
+            max_line_size=int(setting("max_line_size", DEFAULT_MAX_LINE_SIZE)),
         )
         replication_key = entry.get("replication_key") or None
         if replication_key and fmt.column_types.get(replication_key, "string") == "string":
