@@ -426,6 +426,21 @@ def local_unreadable_reason(path: str) -> str | None:
     return None
 
 
+def url_prefix(path: str) -> str:
+    """The URL every file listed for ``path`` (a path, glob or URL) starts with, as bookmarks write it."""
+    static = path
+    for index, char in enumerate(path):
+        if char in GLOB_CHARS:
+            static = path[:index]
+            break
+    protocol = protocol_of(static)
+    if protocol in LOCAL_PROTOCOLS:
+        local = static.split("://", 1)[1] if protocol else static
+        absolute = os.path.abspath(os.path.expanduser(local)) if local else ""
+        return "file://" + absolute
+    return redact_url(static)
+
+
 def open_binary(fs: fsspec.AbstractFileSystem, remote: RemoteFile) -> t.BinaryIO:
     """Open ``remote`` for streaming binary reads (never reads it whole).
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import typing as t
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from tap_offline_csv import bookmarks
 from tap_offline_csv.extract import DEFAULT_STATE_INTERVAL_SECONDS, METADATA_COLUMNS
 from tap_offline_csv.reader import (
     BAD_ROW_POLICIES,
@@ -14,6 +17,7 @@ from tap_offline_csv.reader import (
     COMPRESSIONS,
     DEFAULT_MAX_FIELD_SIZE,
     DEFAULT_MAX_LINE_SIZE,
+    BadRowError,
     CSVFormat,
     read_header,
 )
@@ -24,6 +28,7 @@ from tap_offline_csv.storage import (
     list_files,
     open_binary,
     redact_url,
+    url_prefix,
 )
 from tap_offline_csv.streams import CSVFileStream, StreamDefinition
 from tap_offline_csv.writer import BufferedMsgspecWriter, stop_on_signals
@@ -196,6 +201,36 @@ class TapOfflineCSV(Tap):
         if isinstance(self.message_writer, BufferedMsgspecWriter):
             stop_on_signals(self.message_writer)
 
+    # -- state -----------------------------------------------------------------------------------
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Run the CLI as the SDK does; a state file that is not JSON is a one-line error naming the file."""
+        if state is not None:
+            state = io.StringIO(_read_state_text(state))
+        super().invoke(about=about, about_format=about_format, config=config, state=state, catalog=catalog)
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Refuse a state of the wrong shape, or another configuration's, before anything is read."""
+        bookmarks.check_state_shape(state)
+        if not state.get("bookmarks"):
+            super().load_state(state)
+            return
+        for definition in self.stream_definitions():
+            stream_state = state.get("bookmarks", {}).get(definition.name)
+            if stream_state is not None:
+                prefixes = [url_prefix(path) for path in definition.paths]
+                bookmarks.check_stream_state(definition.name, stream_state, prefixes)
+        super().load_state(state)
+
     # -- settings -> stream definitions ----------------------------------------------------------
 
     def stream_definitions(self) -> list[StreamDefinition]:
@@ -280,10 +315,11 @@ class TapOfflineCSV(Tap):
         )
         for fs, remote in candidates:
             try:
-                header = read_header(open_binary(fs, remote), remote.url, definition.fmt)
-            except SourceError as exc:  # the sync sets it aside too; the schema comes from the next file
+                binary = open_binary(fs, remote)
+            except SourceError as exc:  # gone, a dangling link...: the sync sets it aside too
                 self.logger.warning("Stream %s: %s; the schema is read from the next file", definition.name, exc)
                 continue
+            header = read_header(binary, remote.url, definition.fmt)
             if header:
                 break
         if not header:
@@ -331,5 +367,31 @@ def _json_type(column_type: str) -> dict[str, t.Any]:
     return {"type": [column_type, "null"]}
 
 
+def _read_state_text(state: t.IO[str]) -> str:
+    name = getattr(state, "name", "the state file")
+    text = state.read()
+    try:
+        bookmarks.check_state_shape(json.loads(text))
+    except json.JSONDecodeError as exc:  # the message names the place, never the content
+        raise bookmarks.StateError(
+            f"--state {name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
+            "a truncated or corrupt state file; restore it or run without --state to read every file again"
+        ) from None
+    return text
+
+
+#: Errors whose message is written for the user (names a setting, file or line, never row content): one line.
+USER_ERRORS: t.Final = (ConfigError, SourceError, bookmarks.StateError, BadRowError)
+
+
+def main() -> None:
+    """The ``tap-offline-csv`` command: the SDK's CLI, with the tap's own errors as one line and exit code 1."""
+    try:
+        TapOfflineCSV.cli()
+    except USER_ERRORS as exc:
+        TapOfflineCSV.logger.error("%s", exc)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    TapOfflineCSV.cli()
+    main()
