@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import typing as t
+from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -27,6 +28,7 @@ from tap_offline_csv.storage import (
     StorageSettings,
     list_files,
     open_binary,
+    protocol_of,
     redact_url,
     url_prefix,
 )
@@ -126,7 +128,7 @@ class TapOfflineCSV(Tap):
             "s3",
             th.ObjectType(
                 th.Property("endpoint_url", th.StringType, description="For S3-compatible stores (MinIO...)."),
-                th.Property("aws_access_key_id", th.StringType),
+                th.Property("aws_access_key_id", th.StringType, secret=True),
                 th.Property("aws_secret_access_key", th.StringType, secret=True),
                 th.Property("aws_session_token", th.StringType, secret=True),
                 th.Property("region_name", th.StringType),
@@ -161,7 +163,8 @@ class TapOfflineCSV(Tap):
         th.Property(
             "storage_options",
             th.ObjectType(additional_properties=th.ObjectType()),
-            description="{protocol: {...}} handed to fsspec (ftp, gs, az, https...).",
+            secret=True,  # passwords, account keys and tokens of ftp, az, gs... live here
+            description="{protocol: {...}} handed to fsspec (ftp, gs, az, https...); secret: it holds credentials.",
         ),
         th.Property(
             "on_bad_row",
@@ -267,6 +270,15 @@ class TapOfflineCSV(Tap):
         paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
         if not paths:
             raise ConfigError(f"Stream {name!r}: `path` is empty.")
+        for path in paths:
+            if urlsplit(path).password:
+                self.logger.warning(
+                    "Stream %s: the path %s holds a password, which is not kept secret there; move it to "
+                    "storage_options.%s.password (or the sftp settings)",
+                    name,
+                    redact_url(path),
+                    protocol_of(path),
+                )
 
         def setting(key: str, default: t.Any) -> t.Any:
             value = entry.get(key)
