@@ -76,9 +76,7 @@ class CSVFileStream(Stream):
         # Bookmarks make every stream incremental, with or without a replication key.
         self.forced_replication_method = "INCREMENTAL"
         self.extraction: StreamExtraction | None = None
-        self._records_are_plain: bool | None = None
-        writer = tap.message_writer
-        self._record_writer = writer.record_writer(self.name) if isinstance(writer, BufferedMsgspecWriter) else None
+        self._direct_writer: t.Callable[[types.Record], None] | None = None
 
     def get_replication_key_signpost(self, context: types.Context | None = None) -> None:
         """No signpost: the replication key bookmark is kept by the extraction."""
@@ -91,15 +89,20 @@ class CSVFileStream(Stream):
     def _write_record_message(self, record: types.Record) -> None:
         """Write one record (private SDK member, see :mod:`sdk_private`): straight to the writer when no SDK step
         would change it (every property selected, no stream map, no type conformance), else the SDK's own way."""
-        plain = self._records_are_plain
-        if plain is None:
-            plain = self._records_are_plain = sdk_private.records_need_no_sdk_step(self)
-        direct = self._record_writer
-        if plain and direct is not None:
+        direct = self._direct_writer
+        if direct is not None:
             direct(record)
-            self.state_manager.is_flushed = False
         else:
             super()._write_record_message(record)
+
+    def _choose_record_path(self) -> None:
+        """Decide once per sync whether records take the direct path (the stream's maps and mask are fixed by now)."""
+        writer = self.tap.message_writer
+        self._direct_writer = None
+        if isinstance(writer, BufferedMsgspecWriter) and sdk_private.records_need_no_sdk_step(self):
+            self._direct_writer = writer.record_writer(self.name)
+        # The SDK's own record path marks the state unflushed at every record; once is enough.
+        self.state_manager.is_flushed = False
 
     def generate_child_contexts(
         self,
@@ -148,6 +151,7 @@ class CSVFileStream(Stream):
         extraction = StreamExtraction(self.extract_settings(), self._listings(), self.stream_state)
         self.extraction = extraction
         self.logger.info("%s", extraction.summary())
+        self._choose_record_path()
         # In BATCH mode the SDK writes STATE after each BATCH message; one written here could count records that
         # are still in an unsent batch.
         checkpoint = self.write_state_now if self.get_batch_config(self.config) is None else _no_checkpoint
