@@ -11,6 +11,7 @@ This module imports nothing from singer_sdk.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import re
@@ -422,12 +423,53 @@ def list_files(url: str, settings: StorageSettings) -> tuple[fsspec.AbstractFile
     return fs, files
 
 
+def local_unreadable_reason(path: str) -> str | None:
+    """Why a listed local entry cannot be read as a file (None when it can): links and special files."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "a dangling symbolic link (its target does not exist)"
+        return "the file disappeared before it could be read"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        return f"cannot be read ({type(exc).__name__}: {exc.strerror})"
+    if not os.path.isfile(path):
+        return "not a regular file (a device, socket or pipe)"
+    return None
+
+
+def url_prefix(path: str) -> str:
+    """The URL every file listed for ``path`` (a path, glob or URL) starts with, as bookmarks write it."""
+    static = path
+    for index, char in enumerate(path):
+        if char in GLOB_CHARS:
+            static = path[:index]
+            break
+    protocol = protocol_of(static)
+    if protocol in LOCAL_PROTOCOLS:
+        local = static.split("://", 1)[1] if protocol else static
+        absolute = os.path.abspath(os.path.expanduser(local)) if local else ""
+        return "file://" + absolute
+    return redact_url(static)
+
+
 def open_binary(fs: fsspec.AbstractFileSystem, remote: RemoteFile) -> t.BinaryIO:
-    """Open ``remote`` for streaming binary reads (never reads it whole)."""
+    """Open ``remote`` for streaming binary reads (never reads it whole).
+
+    Raises:
+        SourceError: the entry cannot be read (gone, a dangling link, a link loop, a pipe...), saying which.
+    """
     try:
         if isinstance(fs, fsspec.implementations.local.LocalFileSystem):
+            reason = local_unreadable_reason(remote.path)
+            if reason is not None:
+                raise SourceError(remote.url, reason)
             return open(remote.path, "rb", buffering=1024 * 1024)
         return t.cast("t.BinaryIO", fs.open(remote.path, "rb", block_size=REMOTE_BLOCK_SIZE))
+    except SourceError:
+        raise
     except FileNotFoundError:
         raise SourceError(remote.url, "the file disappeared before it could be read") from None
     except Exception as exc:
