@@ -72,7 +72,7 @@ class DryRunDelivery:
             output.write(request_body + b"\n")
             requests += 1
         output.flush()
-        self._accounting.written(stream_name, events, requests)
+        self._accounting.written(stream_name, events, requests, sources)
 
     def _open(self) -> IO[bytes]:
         if self._file is None:

@@ -56,6 +56,8 @@ StandardTargetTests = get_target_test_class(
         "default_phone_country": "US",
         "reject_path": str(_OUT / "rejects.jsonl"),
         "report_path": str(_OUT / "report.json"),
+        "report_html_path": str(_OUT / "report.html"),
+        "report_history_path": str(_OUT / "history.jsonl"),
         "max_retries": 1,
     },
     include_target_tests=False,
