@@ -18,15 +18,15 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from target_snapchat_capi.capi import REPORTED_MATCH_KEYS, USER_FIELDS
+from target_snapchat_capi.capi import REPORTED_MATCH_KEYS
 from target_snapchat_capi.findings import Finding, compute_findings
 from target_snapchat_capi.findings import summary_lines as finding_lines
 from target_snapchat_capi.history import append_history, history_entry, previous_comparable, read_history
+from target_snapchat_capi.normalize import summarise_outcomes
 from target_snapchat_capi.report_html import EVENT_AGE_BIN_EDGES_DAYS, FRESH_DAYS, MAX_REJECT_EXAMPLES, render_html
 from target_snapchat_capi.settings import Mode, OutputPaths
 
@@ -40,12 +40,6 @@ MAX_REPORTED_SOURCE_FILES: Final = 1_000
 AGE_BIN_COUNT: Final = len(EVENT_AGE_BIN_EDGES_DAYS)
 #: Report files may name input files and pixels: readable by their owner only.
 FILE_MODE: Final = 0o600
-#: The reason part of a user-field outcome code (``<field>_<reason>``) for a value that was sent.
-SENT_REASONS: Final = frozenset(
-    {"hashed", "prehashed", "kept", "international", "row_country", "default_country", "name_mapped", "unmapped"}
-)
-#: Longest field names first, so that ``client_ip_address_kept`` is not read as field ``client``.
-_USER_FIELDS_LONGEST_FIRST: Final = tuple(sorted(USER_FIELDS, key=len, reverse=True))
 
 
 class RunStatus(enum.StrEnum):
@@ -154,7 +148,7 @@ class RunReport:
             "normalisation": dict(sorted(self.normalisation.items())),
             "streams": {name: dict(sorted(counts.items())) for name, counts in sorted(self.streams.items())},
             "already_delivered": self.already_delivered,
-            "user_fields": user_fields(self.normalisation),
+            "user_fields": summarise_outcomes(self.normalisation),
             "event_age_days_histogram": self._age_histogram(),
             "events_older_than_7_days": self._events_older_than(FRESH_DAYS),
             "event_times_parsed": self.event_times_parsed,
@@ -236,26 +230,6 @@ class RunReport:
         if self.error:
             lines.append(f"  error: {self.error}")
         return lines
-
-
-def user_fields(normalisation: Mapping[str, int]) -> dict[str, dict[str, Any]]:
-    """Per Snap user field, values sent and values not sent by reason, from the ``<field>_<reason>`` outcome codes.
-
-    Generic over the reasons: a reason in SENT_REASONS was sent, any other reason was not (a new reason code is
-    shown as it is). Codes of other fields (``value_invalid``, ``event_id_from_content``) are left out.
-    """
-    fields: dict[str, dict[str, Any]] = {}
-    for code, count in sorted(normalisation.items()):
-        for name in _USER_FIELDS_LONGEST_FIRST:
-            if code.startswith(name) and code[len(name) : len(name) + 1] == "_":
-                reason = code[len(name) + 1 :]
-                entry = fields.setdefault(name, {"sent": 0, "not_sent": {}})
-                if reason in SENT_REASONS:
-                    entry["sent"] += count
-                else:
-                    entry["not_sent"][reason] = entry["not_sent"].get(reason, 0) + count
-                break
-    return dict(sorted(fields.items()))
 
 
 def write_run_outputs(report: RunReport, paths: OutputPaths) -> list[str]:
