@@ -139,6 +139,8 @@ def test_messy_file_every_valid_row_once_with_the_right_hashes(tmp_path: Path, s
         "target stderr": target_result.stderr.decode(),
         "report": (out / "report.json").read_text(),
         "rejects": (out / "rejects.jsonl").read_text(),
+        "html report": (out / "report.html").read_text(),
+        "history": (out / "history.jsonl").read_text(),
     }
     for name, text in outputs.items():
         for raw in [*RAW_PII, TOKEN]:
@@ -191,6 +193,8 @@ def test_privacy_at_debug_level_through_faults(tmp_path: Path, sandbox_process: 
         "target stdout": target_result.stdout.decode() + target_bad.stdout.decode(),
         "report": (out / "report.json").read_text(),
         "rejects": (out / "rejects.jsonl").read_text(),
+        "html report": (out / "report.html").read_text(),
+        "history": (out / "history.jsonl").read_text(),
     }
     assert "DEBUG" in outputs["target stderr"]  # the debug level really was on
     for name, text in outputs.items():

@@ -47,9 +47,11 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
     assert "build" in output  # the traceback says where
     report_text = (tmp_path / "report.json").read_text()
     assert json.loads(report_text)["status"] == "failed"
+    files = {file: (tmp_path / file).read_text() for file in ("report.json", "report.html", "history.jsonl")}
     for secret in (email, name, "Secretname", DEFAULT_TOKEN):
         assert secret not in output
-        assert secret not in report_text
+        for file_name, text in files.items():
+            assert secret not in text, file_name
 
 
 def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -85,5 +87,8 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["records_read"] == 1
     assert report["rejected_by_reason"] == {"invalid_event_time": 1}  # the builder judged it, by field
+    files = {file: (tmp_path / file).read_text() for file in ("report.json", "report.html", "history.jsonl")}
     for secret in (secret_amount, "not-a-time-secret", email):
         assert secret not in output
+        for file_name, text in files.items():
+            assert secret not in text, file_name
