@@ -20,11 +20,12 @@ import pytest
 from target_snapchat_capi import accounting as accounting_module
 from target_snapchat_capi import report as report_module
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.client import ApiRejection, DeliveryResult
+from target_snapchat_capi.client import ApiRejection, AuthError, CapiClient, DeliveryResult
 from target_snapchat_capi.events import Event, Rejection
 from target_snapchat_capi.history import read_history
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport, RunStatus, write_run_outputs
+from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 from target_snapchat_capi.settings import Mode, OutputPaths
 
 DAY = 86_400
@@ -264,3 +265,19 @@ def test_html_or_history_that_cannot_be_written_does_not_stop_the_json_report(
     assert json.loads(paths.report.read_text())["status"] == "running"
     messages = " ".join(record.getMessage() for record in caplog.records)
     assert "Cannot write the HTML report" in messages and "Cannot append to the run history" in messages
+
+
+def test_the_test_event_log_is_read_through_the_one_client_and_never_shows_the_token(
+    sandbox: SandboxServer,
+) -> None:
+    with CapiClient(sandbox.url, DEFAULT_PIXEL_ID, DEFAULT_TOKEN) as client:
+        body = {**event(time.time() - 60, "O-1").body, "action_source": "OFFLINE", "test_event_code": "T1"}
+        sent = client.send([{**body, "user_data": {"em": ["a" * 64]}}])
+        assert sent.delivered == [0], sent.rejected
+        logs = client.test_event_logs()
+    assert [log["status"] for log in logs] == ["VALID"]
+    wrong_token = "tok-never-in-a-message-42"
+    with CapiClient(sandbox.url, DEFAULT_PIXEL_ID, wrong_token) as client, pytest.raises(AuthError) as refused:
+        client.test_event_logs()
+    assert wrong_token not in str(refused.value)
+    assert "/events/validate/logs" in str(refused.value)
