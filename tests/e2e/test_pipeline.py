@@ -267,14 +267,18 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     write_csv(drops / "purchases.csv", rows)
     out = tmp_path / "out"
     config = target_config(sandbox_process.url, out, **{mode: True})
+    if mode == "validate_only":  # Snap judges one event INVALID: its error code is counted in the report
+        sandbox_process.post("/_sandbox/faults", [{"reject_event_id": "O-1", "code": "SANDBOX_REJECTED"}])
     _, target_result = run_pipeline(_tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config))
     assert target_result.returncode == 0, target_result.stderr.decode()[-3000:]
     assert states_from(target_result.stdout) == []
     assert sandbox_process.events() == []
     report = json.loads((out / "report.json").read_text())
-    valid = sum(1 for row in rows if row.expect == "ok")
+    valid = sum(1 for row in rows if row.expect == "ok") - (mode == "validate_only")
     assert report["mode"] == mode
     assert report["events_delivered"] == valid
+    assert sum(item["events"] for item in report["event_age_days_histogram"]) == valid
+    assert sum(counts["events_delivered"] for counts in report["source_files"].values()) == valid
     if mode == "dry_run":
         assert sandbox_process.stats()["requests"] == 0
         bodies = [json.loads(line) for line in (out / "dry_run.jsonl").read_text().splitlines()]
@@ -289,3 +293,6 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     else:
         assert sandbox_process.stats()["requests"] >= 1
         assert report["validation"]["VALID"] == valid
+        assert report["validation_errors"] == {"SANDBOX_REJECTED": 1}
+        page = (out / "report.html").read_text()
+        assert "SANDBOX_REJECTED" in page
