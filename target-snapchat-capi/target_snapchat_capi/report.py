@@ -27,6 +27,7 @@ from target_snapchat_capi.findings import Finding, compute_findings
 from target_snapchat_capi.findings import summary_lines as finding_lines
 from target_snapchat_capi.history import append_history, history_entry, previous_comparable, read_history
 from target_snapchat_capi.normalize import summarise_outcomes
+from target_snapchat_capi.outputs import OutputError, describe, open_private
 from target_snapchat_capi.report_html import EVENT_AGE_BIN_EDGES_DAYS, FRESH_DAYS, MAX_REJECT_EXAMPLES, render_html
 from target_snapchat_capi.settings import Mode, OutputPaths
 
@@ -38,8 +39,6 @@ MAX_TRACKED_SOURCE_FILES: Final = 10_000
 MAX_REPORTED_SOURCE_FILES: Final = 1_000
 #: The event-age histogram's bins: ``[edge_i, edge_i+1)`` days, and an open-ended last one from the last edge.
 AGE_BIN_COUNT: Final = len(EVENT_AGE_BIN_EDGES_DAYS)
-#: Report files may name input files and pixels: readable by their owner only.
-FILE_MODE: Final = 0o600
 
 
 class RunStatus(enum.StrEnum):
@@ -48,6 +47,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  #: SIGTERM or SIGINT
 
 
 @dataclass
@@ -232,42 +232,54 @@ class RunReport:
         return lines
 
 
-def write_run_outputs(report: RunReport, paths: OutputPaths) -> list[str]:
-    """The run's end: the JSON report, the HTML report and the history line; returns the stderr summary.
+def write_run_outputs(report: RunReport, paths: OutputPaths) -> tuple[list[str], OutputError | None]:
+    """The run's end: the JSON report, the HTML report and the history line. Returns the stderr summary, and the
+    error that kept the JSON report from being written, if any.
 
-    The JSON report is written first and its failure raises (as before); the HTML report and the history are
-    each written on their own, a failure logged (without a value) so that one cannot stop the others.
+    Each file is written on its own, so that one that cannot be written does not stop the others; a failure of the
+    HTML report or of the history is logged (the path and the system's reason, never a value).
     """
     figures = report.to_dict()
     try:
         history = read_history(paths.report_history)
     except OSError as error:
-        logger.warning("Cannot read the run history %s (%s); trends start over", paths.report_history, error.strerror)
+        logger.warning("Cannot read the run history %s (%s); trends start over", paths.report_history, describe(error))
         history = []
     findings = compute_findings(figures, previous_comparable(history, str(report.mode)))
-    written = report.write(paths.report, findings)
+    report_error = None
+    try:
+        written = report.write(paths.report, findings)
+    except OutputError as error:
+        report_error = error
+        written = {"findings": [finding.to_dict() for finding in findings], **figures}
     try:
         write_atomically(paths.report_html, render_html(written, history, findings))
-    except OSError as error:
-        logger.warning("Cannot write the HTML report %s (%s)", paths.report_html, error.strerror)
+    except OutputError as error:
+        logger.warning("The HTML run report was not written: %s", error)
     try:
         append_history(paths.report_history, history_entry(written))
     except OSError as error:
-        logger.warning("Cannot append to the run history %s (%s)", paths.report_history, error.strerror)
-    return report.summary_lines(findings)
+        logger.warning(
+            "The run history was not appended to: cannot write %s: %s", paths.report_history, describe(error)
+        )
+    return report.summary_lines(findings), report_error
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file (mode 0600) so that a reader never sees half of it: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a whole file (private, see outputs.py) so that a reader never sees half of it: a temporary file, then
+    a rename. Raises OutputError naming the file."""
     tmp = path.with_name(path.name + ".tmp")
-    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), FILE_MODE)  # a temporary file left by an older version
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    with open_private(tmp, append=False) as output:
+        try:
+            output.write(text.encode("utf-8"))
+            output.flush()
+            os.fsync(output.fileno())
+        except OSError as error:
+            raise OutputError(tmp, error) from None
+    try:
+        tmp.replace(path)
+    except OSError as error:
+        raise OutputError(path, error) from None
 
 
 def _iso(epoch_seconds: float) -> str:

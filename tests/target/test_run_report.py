@@ -231,7 +231,8 @@ def test_run_outputs_findings_first_in_the_json_the_html_and_the_summary(tmp_pat
     report.records_read = report.events_delivered = 100
     report.duplicate_order_id_rows = 4
     report.status = RunStatus.SUCCEEDED
-    lines = write_run_outputs(report, paths)
+    lines, error = write_run_outputs(report, paths)
+    assert error is None
     written = json.loads(paths.report.read_text())
     assert next(iter(written)) == "findings"
     assert [finding["code"] for finding in written["findings"]] == ["duplicate_order_ids"]
@@ -249,7 +250,7 @@ def test_run_outputs_findings_first_in_the_json_the_html_and_the_summary(tmp_pat
     assert 'data-history="0"' in paths.report_html.read_text()
 
 
-def test_html_or_history_that_cannot_be_written_does_not_stop_the_json_report(
+def test_a_report_file_that_cannot_be_written_does_not_stop_the_others(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     blocker = tmp_path / "not-a-folder"
@@ -261,10 +262,24 @@ def test_html_or_history_that_cannot_be_written_does_not_stop_the_json_report(
             "report_history_path": str(blocker / "h.jsonl"),
         }
     )
-    write_run_outputs(RunReport(), paths)
+    lines, error = write_run_outputs(RunReport(), paths)
+    assert error is None and lines
     assert json.loads(paths.report.read_text())["status"] == "running"
     messages = " ".join(record.getMessage() for record in caplog.records)
-    assert "Cannot write the HTML report" in messages and "Cannot append to the run history" in messages
+    assert "The HTML run report was not written" in messages and "The run history was not appended to" in messages
+
+    # the JSON report's folder is a file: the page and the history are still written, the error is returned
+    paths = OutputPaths.from_config(
+        {
+            "report_path": str(blocker / "r.json"),
+            "report_html_path": str(tmp_path / "r.html"),
+            "report_history_path": str(tmp_path / "h.jsonl"),
+        }
+    )
+    lines, error = write_run_outputs(RunReport(), paths)
+    assert error is not None and str(blocker) in str(error)
+    assert paths.report_html.exists() and len(read_history(paths.report_history)) == 1
+    assert any(line.startswith("Snapchat CAPI run running") for line in lines)
 
 
 def test_the_test_event_log_is_read_through_the_one_client_and_never_shows_the_token(

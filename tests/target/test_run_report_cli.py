@@ -170,16 +170,18 @@ def test_an_interrupted_run_writes_its_reports_and_history(tmp_path: Path, sandb
     sandbox.control.add_faults({"delay_seconds": 0.2, "times": 1000})
     process = _start(tmp_path, sandbox, messages)
     _wait_for_events(sandbox, 50)
-    process.send_signal(signal.SIGTERM)  # what an orchestrator sends to cancel; the SDK drains, then exits
+    process.send_signal(signal.SIGTERM)  # what an orchestrator sends to cancel
     _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["status"] == "failed"
-    assert report["error"] == "SystemExit"
-    assert 0 < report["events_delivered"] < 2000
+    assert report["status"] == "interrupted"
+    assert 0 < report["records_read"] < 2001
     (entry,) = read_history(tmp_path / "history.jsonl")
-    assert entry["status"] == "failed"
+    assert entry["status"] == "interrupted"
+    assert entry["records_read"] == report["records_read"]
     assert entry["events_delivered"] == report["events_delivered"]
-    assert "Snapchat CAPI run failed" in stderr.decode()
+    assert "Snapchat CAPI run interrupted" in stderr.decode()
+    assert 'data-value="interrupted"' in (tmp_path / "report.html").read_text()
 
 
 def test_a_run_killed_mid_way_leaves_a_history_the_next_run_reads(tmp_path: Path, sandbox: SandboxServer) -> None:
