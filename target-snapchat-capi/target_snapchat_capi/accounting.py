@@ -16,8 +16,15 @@ from target_snapchat_capi.events import Event, Rejection, RejectReason
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport
 
-#: Where a record came from: the tap's (source file, line) metadata columns, when it sent them.
-Source = tuple[Any, Any]
+#: Where a record came from: the tap's (source file, line) metadata columns, when it sent them; for an order's one
+#: event, `OrderSources` (each of its lines).
+Source = tuple[Any, ...]
+
+
+class OrderSources(tuple[tuple[Any, Any], ...]):
+    """The (file, line) of each line of one order: a rejection of the order lists every line."""
+
+    __slots__ = ()
 
 
 class StreamReads:
@@ -56,16 +63,29 @@ class Accounting:
     # -- either thread
 
     def reject(self, stream_name: str, rejection: Rejection, source: Source) -> None:
+        """One rejects line (and one rejection counted) per source line: an order's rejection lists each line."""
+        lines = source if isinstance(source, OrderSources) else (source,)
         with self._lock:
-            self.report.add_rejection(stream_name, rejection.reason)
-            self._rejects.write(
-                stream=stream_name,
-                reason=rejection.reason,
-                message=rejection.message,
-                event_id=rejection.event_id,
-                source_file=source[0],
-                source_line=source[1],
-            )
+            for source_file, source_line in lines:
+                self.report.add_rejection(stream_name, rejection.reason)
+                self._rejects.write(
+                    stream=stream_name,
+                    reason=rejection.reason,
+                    message=rejection.message,
+                    event_id=rejection.event_id,
+                    source_file=source_file,
+                    source_line=source_line,
+                )
+
+    def skipped(self, stream_name: str) -> None:
+        """A record whose event name is not mapped, with unmapped_event_names: skip (no rejects line)."""
+        with self._lock:
+            self.report.add_skipped_stage(stream_name)
+
+    def order_completed(self, stream_name: str, lines: int, *, rejected: bool) -> None:
+        """An order of `lines` rows was assembled (main thread; its event is delivered or rejected later)."""
+        with self._lock:
+            self.report.add_order(stream_name, lines, rejected=rejected)
 
     def delivered(
         self,
@@ -73,8 +93,10 @@ class Accounting:
         events: Sequence[Event],
         sources: Sequence[Source],
         result: DeliveryResult,
+        pixel: str | None = None,
     ) -> None:
-        """Count what a send delivered, and put the events Snap refused into the rejects file."""
+        """Count what a send delivered, and put the events Snap refused into the rejects file. `pixel` names the
+        pixel the send went to when events are routed to several (routing.py)."""
         for refused in result.rejected:
             event = events[refused.index]
             message = f"Snapchat refused the event: {refused.code}: {refused.message}"
@@ -85,6 +107,8 @@ class Accounting:
             report.requests += result.requests
             report.retries += result.retries
             report.add_delivered(stream_name, [events[index].match_keys for index in result.delivered])
+            if pixel is not None:
+                report.add_pixel_send(pixel, len(result.delivered), len(result.rejected), result.requests)
             for verdict in result.verdicts or ():
                 report.validation[str(verdict.get("status"))] += 1
                 report.validation["warnings"] += len(verdict.get("warnings") or ())

@@ -5,17 +5,22 @@
 - `DryRunDelivery`: no network; the exact request bodies are written to a file, one per line.
 
 Each strategy delivers and accounts for what it delivered; the pipeline does not know which one it drives.
+
+Several pixels (routing.py): a live or validate-only run holds one client per pixel, each with that pixel's token;
+a batch is split by the events' pixel route, so a request never mixes pixels. An authentication failure names the
+route and the pixel, never the token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.client import CapiClient, DeliveryError
+from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
 from target_snapchat_capi.events import Event
+from target_snapchat_capi.routing import Pixel
 from target_snapchat_capi.settings import DeliverySettings, Mode, SettingError, Settings
 
 
@@ -32,22 +37,56 @@ class LiveDelivery:
 
     validate_only = False
 
-    def __init__(self, client: CapiClient, accounting: Accounting) -> None:
+    def __init__(
+        self, client: CapiClient, accounting: Accounting, routed: Mapping[str, tuple[Pixel, CapiClient]] | None = None
+    ) -> None:
+        """`routed`: with several pixels, route key -> (pixel, its client); `client` is then unused."""
         self._client = client
         self._accounting = accounting
+        self._routed = routed
 
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+        if self._routed is None:
+            self._send(self._client, None, stream_name, events, sources)
+            return
+        by_route: dict[str, list[int]] = {}
+        for index, event in enumerate(events):
+            by_route.setdefault(event.pixel_route, []).append(index)
+        for route, indices in by_route.items():
+            pixel, client = self._routed[route]
+            try:
+                self._send(
+                    client, pixel.label, stream_name, [events[i] for i in indices], [sources[i] for i in indices]
+                )
+            except AuthError as error:
+                raise AuthError(
+                    f"pixel route {pixel.label!r} (pixel {pixel.pixel_id}): {error}",
+                    status=error.status,
+                    result=error.result,
+                ) from None
+
+    def _send(
+        self,
+        client: CapiClient,
+        pixel: str | None,
+        stream_name: str,
+        events: Sequence[Event],
+        sources: Sequence[Source],
+    ) -> None:
         try:
-            result = self._client.send([event.body for event in events], validate_only=self.validate_only)
+            result = client.send([event.body for event in events], validate_only=self.validate_only)
         except DeliveryError as error:
             # Count what did get through before the failure, so the report of a failed run still adds up.
             if error.result is not None:
-                self._accounting.delivered(stream_name, events, sources, error.result)
+                self._accounting.delivered(stream_name, events, sources, error.result, pixel)
             raise
-        self._accounting.delivered(stream_name, events, sources, result)
+        self._accounting.delivered(stream_name, events, sources, result, pixel)
 
     def close(self) -> None:
         self._client.close()
+        for _, client in (self._routed or {}).values():
+            if client is not self._client:
+                client.close()
 
 
 class ValidateOnlyDelivery(LiveDelivery):
@@ -86,12 +125,13 @@ class DryRunDelivery:
             self._file = None
 
 
-def client_for(settings: DeliverySettings) -> CapiClient:
+def client_for(settings: DeliverySettings, pixel: Pixel | None = None) -> CapiClient:
+    """A client of the single pixel, or of `pixel`."""
     try:
         return CapiClient(
             settings.api_url,
-            settings.pixel_id,
-            settings.access_token,
+            pixel.pixel_id if pixel is not None else settings.pixel_id,
+            pixel.access_token if pixel is not None else settings.access_token,
             timeout_seconds=settings.request_timeout_seconds,
             max_retries=settings.max_retries,
             max_concurrency=settings.max_concurrency,
@@ -105,7 +145,13 @@ def delivery_for(settings: Settings, accounting: Accounting) -> Delivery:
     """The strategy of the run's mode."""
     if settings.mode is Mode.DRY_RUN:
         return DryRunDelivery(settings.paths.dry_run, settings.delivery.batch_size, accounting)
-    client = client_for(settings.delivery)
+    routes = settings.delivery.routes
+    routed = None
+    if routes.routed:
+        routed = {key: (pixel, client_for(settings.delivery, pixel)) for key, pixel in routes.pixels.items()}
+        client = next(iter(routed.values()))[1]
+    else:
+        client = client_for(settings.delivery)
     if settings.mode is Mode.VALIDATE_ONLY:
-        return ValidateOnlyDelivery(client, accounting)
-    return LiveDelivery(client, accounting)
+        return ValidateOnlyDelivery(client, accounting, routed)
+    return LiveDelivery(client, accounting, routed)

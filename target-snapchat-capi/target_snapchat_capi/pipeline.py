@@ -6,7 +6,9 @@ over and not yet settled. Batches settle in the order they were submitted; the f
 which nothing more is sent, and is re-raised on the main thread when that batch settles.
 
 The STATE gate: a STATE that arrives after `n` batches were submitted goes out only once those `n` batches have
-settled and the rejects they produced are durable, so a bookmark never runs ahead of delivery.
+settled and the rejects they produced are durable, so a bookmark never runs ahead of delivery. A STATE that arrives
+while orders are open (line items, orders.py) also waits until each of those orders has been handed over in a batch
+(or rejected) and that batch has settled.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.delivery import Delivery
 from target_snapchat_capi.events import Event
+from target_snapchat_capi.orders import OrderGate
 
 #: Drained batches handed to the sender thread and not yet settled: one sending while the next is built.
 MAX_BATCHES_IN_FLIGHT = 1
@@ -37,6 +40,7 @@ class DeliveryPipeline:
         write_state: StateWriter | None,
         *,
         max_in_flight: int = MAX_BATCHES_IN_FLIGHT,
+        order_gate: OrderGate | None = None,
     ) -> None:
         """`write_state` passes a settled STATE on; None means this run emits no STATE (dry run, validate only)."""
         self._delivery = delivery
@@ -46,8 +50,10 @@ class DeliveryPipeline:
         self._sender: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future[None]] = deque()
         self._failed = threading.Event()
-        # STATEs waiting for the batches submitted before them: (batches submitted at the time, state).
-        self._pending_states: deque[tuple[int, dict[str, Any]]] = deque()
+        self._order_gate = order_gate
+        # STATEs waiting for the batches submitted before them, and for the orders open at the time:
+        # (batches submitted at the time, newest order opened at the time or -1, state).
+        self._pending_states: deque[tuple[int, int, dict[str, Any]]] = deque()
         self.batches_submitted = 0
         self.batches_settled = 0
         #: Set when a batch was handed over since the last checkpoint: the target then drains every sink so that
@@ -91,7 +97,8 @@ class DeliveryPipeline:
         self.checkpoint_due = False
         if self._write_state is None:
             return  # a dry or validate-only run must not move the bookmarks
-        self._pending_states.append((self.batches_submitted, state))
+        newest_order = self._order_gate.last_opened if self._order_gate is not None else -1
+        self._pending_states.append((self.batches_submitted, newest_order, state))
         self._release_states(wait=False)
 
     def finish(self) -> None:
@@ -102,8 +109,17 @@ class DeliveryPipeline:
         """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable)."""
         self._settle(wait=wait)
         newest = None
-        while self._pending_states and self._pending_states[0][0] <= self.batches_settled:
-            newest = self._pending_states.popleft()[1]
+        while self._pending_states:
+            batches_needed, newest_order, state = self._pending_states[0]
+            if newest_order >= 0 and self._order_gate is not None:
+                if not self._order_gate.covers(newest_order):
+                    break  # an order open when this STATE arrived has not been handed over yet
+                # Those orders went out in batches submitted by now.
+                batches_needed = max(batches_needed, self.batches_submitted)
+                self._pending_states[0] = (batches_needed, -1, state)
+            if batches_needed > self.batches_settled:
+                break
+            newest = self._pending_states.popleft()[2]
         if newest is not None and self._write_state is not None:
             self._accounting.flush_rejects()
             self._write_state(newest)

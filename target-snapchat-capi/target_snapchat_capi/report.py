@@ -40,6 +40,12 @@ class RunReport:
     #: validate_only: Snap's per-event verdicts by status, and how many warnings they carried.
     validation: Counter[str] = field(default_factory=Counter)
     streams: dict[str, Counter[str]] = field(default_factory=dict)
+    #: line items (orders.py): orders assembled, their lines, orders rejected
+    orders: Counter[str] = field(default_factory=Counter)
+    #: records skipped by unmapped_event_names: skip (no rejects line)
+    skipped_stage: int = 0
+    #: with several pixels: per pixel (its route), events delivered and refused by Snap, requests
+    pixels: dict[str, Counter[str]] = field(default_factory=dict)
     status: RunStatus = RunStatus.RUNNING
     error: str | None = None
     started_monotonic: float = field(default_factory=time.monotonic)
@@ -55,6 +61,26 @@ class RunReport:
         self.events_rejected += 1
         self.rejected_by_reason[reason] += 1
         self.stream_counts(stream_name)["events_rejected"] += 1
+
+    def add_skipped_stage(self, stream_name: str) -> None:
+        self.skipped_stage += 1
+        self.stream_counts(stream_name)["skipped_stage"] += 1
+
+    def add_order(self, stream_name: str, lines: int, *, rejected: bool) -> None:
+        counts = self.stream_counts(stream_name)
+        for counter in (self.orders, counts):
+            counter["orders"] += 1
+            counter["order_lines"] += lines
+            if rejected:
+                counter["orders_rejected"] += 1
+
+    def add_pixel_send(self, pixel: str, delivered: int, rejected: int, requests: int) -> None:
+        counts = self.pixels.get(pixel)
+        if counts is None:
+            counts = self.pixels[pixel] = Counter()
+        counts["events_delivered"] += delivered
+        counts["api_rejected"] += rejected
+        counts["requests"] += requests
 
     def add_delivered(self, stream_name: str, match_keys_per_event: list[tuple[str, ...]]) -> None:
         self.events_delivered += len(match_keys_per_event)
@@ -87,6 +113,12 @@ class RunReport:
         }
         if self.mode is Mode.VALIDATE_ONLY:
             report["validation"] = dict(sorted(self.validation.items()))
+        if self.orders:
+            report["orders"] = {key: self.orders.get(key, 0) for key in ("orders", "order_lines", "orders_rejected")}
+        if self.skipped_stage:
+            report["skipped_stage"] = self.skipped_stage
+        if self.pixels:
+            report["pixels"] = {name: dict(sorted(counts.items())) for name, counts in sorted(self.pixels.items())}
         return report
 
     def write(self, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -123,6 +155,18 @@ class RunReport:
                 if count
             )
             lines.append(f"  match-key coverage: {coverage}; single-key events: {self.single_key_events}")
+        if self.orders:
+            lines.append(
+                f"  orders: {self.orders['orders']} from {self.orders['order_lines']} line-item rows, "
+                f"{self.orders['orders_rejected']} rejected"
+            )
+        if self.skipped_stage:
+            lines.append(f"  skipped (unmapped stage): {self.skipped_stage}")
+        for name, counts in sorted(self.pixels.items()):
+            lines.append(
+                f"  pixel {name}: {counts['events_delivered']} delivered, {counts['api_rejected']} refused, "
+                f"{counts['requests']} requests"
+            )
         if self.error:
             lines.append(f"  error: {self.error}")
         return lines

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
-from target_snapchat_capi.accounting import Accounting, Source
+from target_snapchat_capi.accounting import Accounting, OrderSources, Source
 from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
+from target_snapchat_capi.orders import OpenOrder, OrderBook, OrderGate
 from target_snapchat_capi.pipeline import DeliveryPipeline
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class SinkServices:
     pipeline: DeliveryPipeline
     #: events a sink collects before it drains: one request's worth per connection
     batch_size: int
+    #: the open orders of every sink, for the STATE gate (orders.py)
+    order_gate: OrderGate
 
 
 class SnapchatCAPISink(BatchSink):
@@ -77,6 +80,10 @@ class SnapchatCAPISink(BatchSink):
         self._events: list[Event] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
         self._sources: list[Source] = []
+        # Line items (orders.py): open orders, and the complete ones not yet handed to the pipeline.
+        self._order_gate = services.order_gate
+        self._orders = OrderBook(services.order_gate, services.event_settings.max_open_orders)
+        self._orders_to_release: list[int] = []
         self.logger.info("Stream '%s' mapping: %s", stream_name, self.builder.mapping.describe())
 
     # -- SDK settings this target decides for itself
@@ -116,14 +123,50 @@ class SnapchatCAPISink(BatchSink):
         if self._missing_keys:
             self._reject_missing_keys(record)
             return
-        result = self.builder.build(record, time.time())
         self._reads.count()
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
+        order_id = self.builder.order_id_of(record)
+        if order_id is not None:
+            self._add_line(order_id, record, source)
+            return
+        result = self.builder.build(record, time.time())
         if isinstance(result, Event):
             self._events.append(result)
             self._sources.append(source)
+        elif result.reason is RejectReason.SKIPPED_STAGE:
+            self._accounting.skipped(self.stream_name)
         else:
             self._accounting.reject(self.stream_name, result, source)
+
+    # -- orders (line items)
+
+    def _add_line(self, order_id: str, record: dict, source: Source) -> None:
+        completed = self._orders.add(order_id, record, source)
+        if completed is None:
+            message = (
+                "a line of an order that was already sent without it: more than max_open_orders orders were "
+                "open at once; raise max_open_orders"
+            )
+            self._accounting.reject(self.stream_name, Rejection(RejectReason.LATE_ORDER_LINE, message, None), source)
+            return
+        for order in completed:
+            self._complete_order(order)
+
+    def _complete_order(self, order: OpenOrder) -> None:
+        """The order's one event goes with the next batch; a rejected order lists each of its lines."""
+        result = self.builder.build_order(order.records, time.time())
+        sources = OrderSources(order.sources)
+        self._accounting.order_completed(self.stream_name, len(order.records), rejected=not isinstance(result, Event))
+        if isinstance(result, Event):
+            self._events.append(result)
+            self._sources.append(sources)
+            self._orders_to_release.append(order.seq)
+            return
+        if result.reason is RejectReason.SKIPPED_STAGE:
+            self._accounting.skipped(self.stream_name)
+        else:
+            self._accounting.reject(self.stream_name, result, sources)
+        self._order_gate.release(order.seq)
 
     def _reject_missing_keys(self, record: dict) -> None:
         missing, self._missing_keys = self._missing_keys, ()
@@ -140,3 +183,14 @@ class SnapchatCAPISink(BatchSink):
         sources, self._sources = self._sources, []
         if events:
             self._pipeline.submit(self.stream_name, events, sources)
+        if self._orders_to_release:
+            for seq in self._orders_to_release:
+                self._order_gate.release(seq)  # handed over: the STATE gate now waits for its batch
+            self._orders_to_release = []
+
+    def clean_up(self) -> None:
+        """The end of the stream's input: every open order is complete and goes out before the last STATE."""
+        for order in self._orders.complete_all():
+            self._complete_order(order)
+        self.process_batch({})
+        super().clean_up()

@@ -26,6 +26,7 @@ from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import delivery_for
+from target_snapchat_capi.orders import OrderGate
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.reader import SingerMessageReader
 from target_snapchat_capi.rejects import RejectsFile
@@ -74,17 +75,28 @@ class TargetSnapchatCAPI(Target):
             th.Property(
                 "pixel_id",
                 th.StringType,
-                required=True,
                 title="Pixel ID",
-                description="Snap Pixel ID (a UUID) that receives the OFFLINE events.",
+                description="Snap Pixel ID (a UUID) that receives the OFFLINE events (required unless pixels is set).",
             ),
             th.Property(
                 "access_token",
                 th.StringType,
-                required=True,
                 secret=True,
                 title="Access token",
-                description="Conversions API token from Snapchat Ads Manager.",
+                description="Conversions API token from Snapchat Ads Manager (required with pixel_id).",
+            ),
+            th.Property(
+                "pixels",
+                th.ObjectType(
+                    additional_properties=th.ObjectType(
+                        th.Property("pixel_id", th.StringType, required=True),
+                        th.Property("access_token", th.StringType, required=True, secret=True),
+                    )
+                ),
+                secret=True,
+                title="Pixels by route",
+                description="{route value: {pixel_id, access_token}}: each event goes to the pixel of its mapped "
+                "pixel_route column (a store, brand or market); unlisted routes are rejected as unknown_pixel_route.",
             ),
             th.Property(
                 "api_url",
@@ -112,6 +124,31 @@ class TargetSnapchatCAPI(Target):
                 th.ObjectType(additional_properties=th.StringType),
                 description="{source value: Snap event name}, e.g. {'Closed Won': 'PURCHASE', "
                 "'refund': 'CUSTOM_EVENT_1'}. Matched case-insensitively.",
+            ),
+            th.Property(
+                "unmapped_event_names",
+                th.StringType,
+                allowed_values=["reject", "skip"],
+                description="Source event names neither in event_name_map nor Snap's own (CRM stages such as "
+                "Qualified): reject (unknown_event_name) or skip (counted as skipped_stage, no rejects line).",
+            ),
+            th.Property(
+                "group_line_items",
+                th.BooleanType,
+                description="Rows of a stream sharing a non-blank order id (and mapping an item column) are one "
+                "order: one PURCHASE with contents, content_ids and num_items.",
+            ),
+            th.Property(
+                "line_item_value",
+                th.StringType,
+                allowed_values=["order_total", "sum"],
+                description="An order's value: order_total (the total its rows carry; rows that disagree are "
+                "rejected) or sum (line values, or quantity x item price).",
+            ),
+            th.Property(
+                "max_open_orders",
+                th.IntegerType,
+                description="Orders held open at once while their lines arrive; beyond it the oldest is sent.",
             ),
             th.Property(
                 "mapping",
@@ -219,10 +256,12 @@ class TargetSnapchatCAPI(Target):
             raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.report = RunReport(mode=self.settings.mode)
         self.accounting = Accounting(self.report, RejectsFile(self.settings.paths.rejects, self.report.started_at))
+        order_gate = OrderGate()
         self.pipeline = DeliveryPipeline(
             delivery_for(self.settings, self.accounting),
             self.accounting,
             self.emit_state if self.settings.mode.emits_state else None,
+            order_gate=order_gate,
         )
         self._sink_class = SnapchatCAPISink.bind(
             SinkServices(
@@ -230,6 +269,7 @@ class TargetSnapchatCAPI(Target):
                 accounting=self.accounting,
                 pipeline=self.pipeline,
                 batch_size=self.settings.delivery.sink_batch_size,
+                order_gate=order_gate,
             )
         )
         # Sinks drain one after another; the parallelism is in the client's requests.
