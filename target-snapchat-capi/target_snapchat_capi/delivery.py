@@ -49,10 +49,7 @@ class LiveDelivery:
         if self._routed is None:
             self._send(self._client, None, stream_name, events, sources)
             return
-        by_route: dict[str, list[int]] = {}
-        for index, event in enumerate(events):
-            by_route.setdefault(event.pixel_route, []).append(index)
-        for route, indices in by_route.items():
+        for route, indices in by_pixel_route(events).items():
             pixel, client = self._routed[route]
             try:
                 self._send(
@@ -89,6 +86,14 @@ class LiveDelivery:
                 client.close()
 
 
+def by_pixel_route(events: Sequence[Event]) -> dict[str, list[int]]:
+    """The indices of a batch's events per pixel route, so that no request mixes pixels."""
+    by_route: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        by_route.setdefault(event.pixel_route, []).append(index)
+    return by_route
+
+
 class ValidateOnlyDelivery(LiveDelivery):
     """Asks Snap to validate each event; its verdicts go into the report."""
 
@@ -98,7 +103,9 @@ class ValidateOnlyDelivery(LiveDelivery):
 class DryRunDelivery:
     """Writes the request bodies a live run would POST; sends nothing."""
 
-    def __init__(self, path: Path, batch_size: int, accounting: Accounting) -> None:
+    def __init__(self, path: Path, batch_size: int, accounting: Accounting, *, routed: bool = False) -> None:
+        """`routed`: events go to several pixels; each request body then holds one pixel's events."""
+        self._routed = routed
         self._path = path
         self._batch_size = batch_size
         self._accounting = accounting
@@ -107,9 +114,12 @@ class DryRunDelivery:
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
         output = self._open()
         requests = 0
-        for request_body in CapiClient.plan_request_bodies([event.body for event in events], self._batch_size):
-            output.write(request_body + b"\n")
-            requests += 1
+        groups = by_pixel_route(events).values() if self._routed else [range(len(events))]
+        for indices in groups:
+            bodies = [events[index].body for index in indices]
+            for request_body in CapiClient.plan_request_bodies(bodies, self._batch_size):
+                output.write(request_body + b"\n")
+                requests += 1
         output.flush()
         self._accounting.written(stream_name, events, requests)
 
@@ -144,7 +154,9 @@ def client_for(settings: DeliverySettings, pixel: Pixel | None = None) -> CapiCl
 def delivery_for(settings: Settings, accounting: Accounting) -> Delivery:
     """The strategy of the run's mode."""
     if settings.mode is Mode.DRY_RUN:
-        return DryRunDelivery(settings.paths.dry_run, settings.delivery.batch_size, accounting)
+        return DryRunDelivery(
+            settings.paths.dry_run, settings.delivery.batch_size, accounting, routed=settings.delivery.routes.routed
+        )
     routes = settings.delivery.routes
     routed = None
     if routes.routed:

@@ -298,3 +298,18 @@ def test_no_state_passes_while_an_order_open_before_it_is_not_delivered(tmp_path
     pipeline.finish()
     assert states == [{"bookmark": 2}]
     pipeline.close()
+
+
+def test_a_dry_run_with_several_pixels_writes_one_pixels_events_per_request_body(tmp_path: Path) -> None:
+    report = RunReport()
+    accounting = Accounting(report, RejectsFile(tmp_path / "rejects.jsonl", report.started_at))
+    delivery = DryRunDelivery(tmp_path / "bodies.jsonl", 10, accounting, routed=True)
+    events = [
+        Event(body={"event_id": f"e{n}"}, event_id=f"e{n}", match_keys=(), pixel_route=r)
+        for n, r in enumerate(["north", "south", "north"])
+    ]
+    delivery.deliver("orders", events, [(None, None)] * 3)
+    delivery.close()
+    bodies = [json.loads(line)["data"] for line in (tmp_path / "bodies.jsonl").read_text().splitlines()]
+    assert [[event["event_id"] for event in body] for body in bodies] == [["e0", "e2"], ["e1"]]
+    assert report.requests == 2
