@@ -156,7 +156,8 @@ class SnapchatCAPISink(BatchSink):
         """The order's one event goes with the next batch; a rejected order lists each of its lines."""
         result = self.builder.build_order(order.records, time.time())
         sources = OrderSources(order.sources)
-        self._accounting.order_completed(self.stream_name, len(order.records), rejected=not isinstance(result, Event))
+        rejected = isinstance(result, Rejection) and result.reason is not RejectReason.SKIPPED_STAGE
+        self._accounting.order_completed(self.stream_name, len(order.records), rejected=rejected)
         if isinstance(result, Event):
             self._events.append(result)
             self._sources.append(sources)
