@@ -4,6 +4,7 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 
 - settings.py: every setting's default and check (the schema below takes its defaults from there)
 - sinks.py: one sink per stream; builds events (events.py) and hands batches to the pipeline
+- orders.py: line items grouped into one order per order id (bounded); routing.py: pixels by route
 - pipeline.py: sender thread, in-order settling, one failure flag, the STATE gate
 - accounting.py: the only writer of the report's counters and of the rejects file
 - delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client
