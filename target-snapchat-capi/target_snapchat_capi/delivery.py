@@ -20,7 +20,7 @@ from typing import IO, Protocol
 from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
 from target_snapchat_capi.events import Event
-from target_snapchat_capi.routing import Pixel
+from target_snapchat_capi.routing import DEFAULT_ROUTE, Pixel
 from target_snapchat_capi.settings import DeliverySettings, Mode, SettingError, Settings
 
 
@@ -33,57 +33,56 @@ class Delivery(Protocol):
 
 
 class LiveDelivery:
-    """Sends events to the API (to /events, or with `validate_only` to /events/validate)."""
+    """Sends events to the API (to /events, or with `validate_only` to /events/validate), each to its pixel."""
 
     validate_only = False
 
     def __init__(
-        self, client: CapiClient, accounting: Accounting, routed: Mapping[str, tuple[Pixel, CapiClient]] | None = None
+        self, pixels: Mapping[str, tuple[Pixel, CapiClient]], accounting: Accounting, *, routed: bool = False
     ) -> None:
-        """`routed`: with several pixels, route key -> (pixel, its client); `client` is then unused."""
-        self._client = client
+        """`pixels`: route key -> (pixel, its client); one entry, route "", for the single pixel. `routed`: the
+        `pixels` setting is used (the report counts per pixel, errors name the route)."""
+        self._pixels = dict(pixels)
+        self._only = next(iter(self._pixels.values())) if len(self._pixels) == 1 else None
         self._accounting = accounting
         self._routed = routed
 
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
-        if self._routed is None:
-            self._send(self._client, None, stream_name, events, sources)
+        if self._only is not None:  # one pixel: nothing to split
+            self._send_to(*self._only, stream_name, events, sources)
             return
         for route, indices in by_pixel_route(events).items():
-            pixel, client = self._routed[route]
-            try:
-                self._send(
-                    client, pixel.label, stream_name, [events[i] for i in indices], [sources[i] for i in indices]
-                )
-            except AuthError as error:
-                raise AuthError(
-                    f"pixel route {pixel.label!r} (pixel {pixel.pixel_id}): {error}",
-                    status=error.status,
-                    result=error.result,
-                ) from None
+            pixel, client = self._pixels[route]
+            self._send_to(pixel, client, stream_name, [events[i] for i in indices], [sources[i] for i in indices])
 
-    def _send(
+    def _send_to(
         self,
+        pixel: Pixel,
         client: CapiClient,
-        pixel: str | None,
         stream_name: str,
         events: Sequence[Event],
         sources: Sequence[Source],
     ) -> None:
+        """Send one pixel's events with that pixel's client (and token)."""
+        label = pixel.label if self._routed else None
         try:
             result = client.send([event.body for event in events], validate_only=self.validate_only)
         except DeliveryError as error:
             # Count what did get through before the failure, so the report of a failed run still adds up.
             if error.result is not None:
-                self._accounting.delivered(stream_name, events, sources, error.result, pixel)
+                self._accounting.delivered(stream_name, events, sources, error.result, label)
+            if isinstance(error, AuthError) and self._routed:
+                raise AuthError(
+                    f"pixel route {pixel.label!r} (pixel {pixel.pixel_id}): {error}",
+                    status=error.status,
+                    result=error.result,
+                ) from None
             raise
-        self._accounting.delivered(stream_name, events, sources, result, pixel)
+        self._accounting.delivered(stream_name, events, sources, result, label)
 
     def close(self) -> None:
-        self._client.close()
-        for _, client in (self._routed or {}).values():
-            if client is not self._client:
-                client.close()
+        for _, client in self._pixels.values():
+            client.close()
 
 
 def by_pixel_route(events: Sequence[Event]) -> dict[str, list[int]]:
@@ -158,12 +157,11 @@ def delivery_for(settings: Settings, accounting: Accounting) -> Delivery:
             settings.paths.dry_run, settings.delivery.batch_size, accounting, routed=settings.delivery.routes.routed
         )
     routes = settings.delivery.routes
-    routed = None
     if routes.routed:
-        routed = {key: (pixel, client_for(settings.delivery, pixel)) for key, pixel in routes.pixels.items()}
-        client = next(iter(routed.values()))[1]
+        pixels = {key: (pixel, client_for(settings.delivery, pixel)) for key, pixel in routes.pixels.items()}
     else:
-        client = client_for(settings.delivery)
+        single = Pixel(DEFAULT_ROUTE, settings.delivery.pixel_id, settings.delivery.access_token)
+        pixels = {DEFAULT_ROUTE: (single, client_for(settings.delivery))}
     if settings.mode is Mode.VALIDATE_ONLY:
-        return ValidateOnlyDelivery(client, accounting, routed)
-    return LiveDelivery(client, accounting, routed)
+        return ValidateOnlyDelivery(pixels, accounting, routed=routes.routed)
+    return LiveDelivery(pixels, accounting, routed=routes.routed)
