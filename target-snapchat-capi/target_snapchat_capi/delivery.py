@@ -20,6 +20,7 @@ from typing import IO, Protocol
 from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
 from target_snapchat_capi.events import Event
+from target_snapchat_capi.outputs import OutputError, open_private
 from target_snapchat_capi.routing import DEFAULT_ROUTE, Pixel
 from target_snapchat_capi.settings import DeliverySettings, Mode, SettingError, Settings
 
@@ -114,24 +115,29 @@ class DryRunDelivery:
         output = self._open()
         requests = 0
         groups = by_pixel_route(events).values() if self._routed else [range(len(events))]
-        for indices in groups:
-            bodies = [events[index].body for index in indices]
-            for request_body in CapiClient.plan_request_bodies(bodies, self._batch_size):
-                output.write(request_body + b"\n")
-                requests += 1
-        output.flush()
+        try:
+            for indices in groups:
+                bodies = [events[index].body for index in indices]
+                for request_body in CapiClient.plan_request_bodies(bodies, self._batch_size):
+                    output.write(request_body + b"\n")
+                    requests += 1
+            output.flush()
+        except OSError as error:
+            raise OutputError(self._path, error) from None
         self._accounting.written(stream_name, events, requests)
 
     def _open(self) -> IO[bytes]:
         if self._file is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self._path.open("wb")
+            self._file = open_private(self._path, append=False)
         return self._file
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            output, self._file = self._file, None
+            try:
+                output.close()
+            except OSError as error:
+                raise OutputError(self._path, error) from None
 
 
 def client_for(settings: DeliverySettings, pixel: Pixel | None = None) -> CapiClient:
@@ -145,6 +151,7 @@ def client_for(settings: DeliverySettings, pixel: Pixel | None = None) -> CapiCl
             max_retries=settings.max_retries,
             max_concurrency=settings.max_concurrency,
             batch_size=settings.batch_size,
+            give_up_seconds=settings.delivery_timeout_seconds,
         )
     except ValueError as error:  # the client's own checks (e.g. the URL's scheme); no secret in the message
         raise SettingError("api_url", str(error)) from None

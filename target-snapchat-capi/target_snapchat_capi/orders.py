@@ -59,7 +59,8 @@ class OpenOrder:
 
 class OrderGate:
     """Numbers the orders of a run and knows which still hold STATE back (open, or complete but not yet handed to
-    delivery). Main thread only."""
+    delivery). The main thread opens and releases; `covers` may also run on the sender thread (it only reads the set
+    and moves its own pointer past released numbers)."""
 
     def __init__(self) -> None:
         self._next = 0
@@ -68,8 +69,8 @@ class OrderGate:
 
     def open(self) -> int:
         seq = self._next
+        self._held.add(seq)  # before the count moves on: `covers` (on the sender thread too) never skips it
         self._next += 1
-        self._held.add(seq)
         return seq
 
     def release(self, seq: int) -> None:

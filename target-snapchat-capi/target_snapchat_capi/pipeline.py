@@ -28,6 +28,8 @@ from target_snapchat_capi.orders import OrderGate
 MAX_BATCHES_IN_FLIGHT = 1
 
 StateWriter = Callable[[dict[str, Any]], None]
+#: The threshold of a STATE queued while some stream holds records back.
+HELD: Any = object()
 
 
 class DeliveryPipeline:
@@ -51,11 +53,19 @@ class DeliveryPipeline:
         self._in_flight: deque[Future[None]] = deque()
         self._failed = threading.Event()
         self._order_gate = order_gate
-        # STATEs waiting for the batches submitted before them, and for the orders open at the time:
-        # (batches submitted at the time, newest order opened at the time or -1, state).
-        self._pending_states: deque[tuple[int, int, dict[str, Any]]] = deque()
+        # STATEs waiting: [batches submitted at the time (HELD while a stream in preflight holds records back: they
+        # are in no batch yet), newest order open at the time or -1 (orders.py), state].
+        self._pending_states: deque[list[Any]] = deque()
+        #: streams holding records back until their preflight is judged (see preflight.py), with how to flush them
+        self._holders: dict[str, Callable[[], None]] = {}
+        #: set at the end of the input: streams still in preflight judge what they have
+        self.ending = False
         self.batches_submitted = 0
         self.batches_settled = 0
+        #: batches delivered without error, counted by the sender thread as each one finishes (in order)
+        self._batches_delivered = 0
+        # The sender thread releases STATEs as soon as their batches are delivered; the main thread queues them.
+        self._state_lock = threading.Lock()
         #: Set when a batch was handed over since the last checkpoint: the target then drains every sink so that
         #: the latest STATE is covered by submitted batches and can follow them out.
         self.checkpoint_due = False
@@ -80,6 +90,9 @@ class DeliveryPipeline:
         except BaseException:
             self._failed.set()
             raise
+        with self._state_lock:
+            self._batches_delivered += 1
+            self._write_released_states()  # promptly, even while the main thread waits for input
 
     def _settle(self, *, wait: bool) -> None:
         """Collect finished batches in submission order, re-raising a delivery failure."""
@@ -90,6 +103,22 @@ class DeliveryPipeline:
         self._in_flight.popleft().result()
         self.batches_settled += 1
 
+    # -- streams holding records back
+
+    def hold_back(self, stream_name: str, flush: Callable[[], None]) -> None:
+        """A stream keeps records out of any batch for now: no STATE may pass until it submits them. `flush` judges
+        and submits what it holds; `end_of_input` calls it."""
+        self._holders[stream_name] = flush
+
+    def stop_holding(self, stream_name: str) -> None:
+        """The stream has submitted what it held: STATEs queued meanwhile now wait for the batches so far."""
+        self._holders.pop(stream_name, None)
+        if not self._holders:
+            with self._state_lock:
+                for pending in self._pending_states:
+                    if pending[0] is HELD:
+                        pending[0] = self.batches_submitted
+
     # -- the STATE gate
 
     def hold_state(self, state: dict[str, Any]) -> None:
@@ -98,39 +127,62 @@ class DeliveryPipeline:
         if self._write_state is None:
             return  # a dry or validate-only run must not move the bookmarks
         newest_order = self._order_gate.last_opened if self._order_gate is not None else -1
-        self._pending_states.append((self.batches_submitted, newest_order, state))
+        with self._state_lock:
+            self._pending_states.append([HELD if self._holders else self.batches_submitted, newest_order, state])
         self._release_states(wait=False)
 
+    def end_of_input(self) -> None:
+        """No more records: every stream still holding records back judges what it has and submits it."""
+        self.ending = True
+        for flush in list(self._holders.values()):
+            flush()
+
     def finish(self) -> None:
-        """At the end of the input: wait for every batch, then pass on the last settled STATE."""
+        """At the end of the input (every stream judged and drained): wait for every batch, then pass on the last
+        settled STATE."""
+        for stream_name in list(self._holders):
+            self.stop_holding(stream_name)  # a stream that never drained holds nothing
         self._release_states(wait=True)
 
     def _release_states(self, *, wait: bool) -> None:
-        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable)."""
+        """Collect settled batches (re-raising a failure), then emit what they cover."""
         self._settle(wait=wait)
+        with self._state_lock:
+            self._write_released_states()
+
+    def _write_released_states(self) -> None:
+        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable).
+        Called with `_state_lock` held, by either thread."""
         newest = None
         while self._pending_states:
-            batches_needed, newest_order, state = self._pending_states[0]
-            if newest_order >= 0 and self._order_gate is not None:
-                if not self._order_gate.covers(newest_order):
+            pending = self._pending_states[0]
+            if pending[0] is HELD:
+                break
+            if pending[1] >= 0:
+                if self._order_gate is None or not self._order_gate.covers(pending[1]):
                     break  # an order open when this STATE arrived has not been handed over yet
-                # Those orders went out in batches submitted by now.
-                batches_needed = max(batches_needed, self.batches_submitted)
-                self._pending_states[0] = (batches_needed, -1, state)
-            if batches_needed > self.batches_settled:
+                # Those orders were released after their batches were submitted: they are in batches so far.
+                pending[0] = max(pending[0], self.batches_submitted)
+                pending[1] = -1
+            if pending[0] > self._batches_delivered:
                 break
             newest = self._pending_states.popleft()[2]
-        if newest is not None and self._write_state is not None:
+        if newest is not None and self._write_state is not None and not self._failed.is_set():
             self._accounting.flush_rejects()
             self._write_state(newest)
 
     # -- the end
 
-    def close(self) -> None:
-        """Stop the sender (cancelling what has not started), then close the delivery and the accounting."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the sender (cancelling what has not started), then close the delivery and the accounting.
+
+        With `abandon` (the run was interrupted) nothing waits for a request in flight: the process is leaving.
+        """
+        self._failed.set()  # nothing queued starts now
         try:
             if self._sender is not None:
-                self._sender.shutdown(wait=True, cancel_futures=True)
-            self._delivery.close()
+                self._sender.shutdown(wait=not abandon, cancel_futures=True)
+            if not abandon:
+                self._delivery.close()
         finally:
             self._accounting.close()

@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "DeliverySettings",
     "EventSettings",
+    "GuardSettings",
     "Mode",
     "OutputPaths",
     "SettingError",
@@ -55,11 +56,14 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "max_concurrency": 4,
     "max_retries": 8,
     "request_timeout_seconds": 30,
+    "delivery_timeout_seconds": 600,
     "validate_only": False,
     "dry_run": False,
     "dry_run_path": "output/snapchat_capi_dry_run.jsonl",
     "reject_path": "output/snapchat_capi_rejects.jsonl",
     "report_path": "output/snapchat_capi_report.json",
+    "max_reject_ratio": 0.5,
+    "preflight_records": 1000,
     "group_line_items": True,
     "line_item_value": LineItemValue.ORDER_TOTAL.value,
     "max_open_orders": 10_000,
@@ -366,6 +370,8 @@ class DeliverySettings:
     max_concurrency: int = DEFAULTS["max_concurrency"]
     max_retries: int = DEFAULTS["max_retries"]
     request_timeout_seconds: float = DEFAULTS["request_timeout_seconds"]
+    #: the total time one batch may take, retries and waits included, before the run gives up
+    delivery_timeout_seconds: float = DEFAULTS["delivery_timeout_seconds"]
     #: the pixels events go to, by route (one, route "", without the `pixels` setting)
     routes: PixelRoutes = field(default_factory=lambda: PixelRoutes(pixels={}, routed=False))
 
@@ -384,6 +390,7 @@ class DeliverySettings:
             max_concurrency=_required_int(config, "max_concurrency", minimum=1, maximum=MAX_CONCURRENCY_LIMIT),
             max_retries=_required_int(config, "max_retries", minimum=0),
             request_timeout_seconds=_number(config, "request_timeout_seconds", minimum=0.001),
+            delivery_timeout_seconds=_number(config, "delivery_timeout_seconds", minimum=0.001),
             routes=_pixel_routes(config),
         )
 
@@ -418,6 +425,24 @@ def report_path(config: Mapping[str, Any]) -> Path:
 
 
 @dataclass(frozen=True)
+class GuardSettings:
+    """The reject-ratio guard (see preflight.py)."""
+
+    max_reject_ratio: float = DEFAULTS["max_reject_ratio"]
+    preflight_records: int = DEFAULTS["preflight_records"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GuardSettings:
+        ratio = _number(config, "max_reject_ratio", minimum=0)
+        if ratio > 1:
+            raise SettingError("max_reject_ratio", "max_reject_ratio must be between 0 and 1 (1 turns the guard off)")
+        return cls(
+            max_reject_ratio=ratio,
+            preflight_records=_required_int(config, "preflight_records", minimum=1),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a run's settings, checked."""
 
@@ -425,6 +450,7 @@ class Settings:
     events: EventSettings
     delivery: DeliverySettings
     paths: OutputPaths
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -443,4 +469,5 @@ class Settings:
             events=EventSettings.from_config(config),
             delivery=delivery,
             paths=OutputPaths.from_config(config),
+            guard=GuardSettings.from_config(config),
         )

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
 from target_snapchat_capi.accounting import Accounting, OrderSources, Source
-from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
+from target_snapchat_capi.events import (
+    Event,
+    EventBuilder,
+    EventSettings,
+    Rejection,
+    RejectReason,
+    check_mapped_columns,
+)
 from target_snapchat_capi.orders import OpenOrder, OrderBook, OrderGate
 from target_snapchat_capi.pipeline import DeliveryPipeline
+from target_snapchat_capi.preflight import Preflight
+from target_snapchat_capi.settings import GuardSettings
 
 if TYPE_CHECKING:
     from singer_sdk import Target
@@ -37,6 +46,7 @@ class SinkServices:
     batch_size: int
     #: the open orders of every sink, for the STATE gate (orders.py)
     order_gate: OrderGate
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
 
 class SnapchatCAPISink(BatchSink):
@@ -63,6 +73,9 @@ class SnapchatCAPISink(BatchSink):
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         services = self.services
+        # At SCHEMA time, before anything of the stream is read: a mapping pointing at a column the stream lacks
+        # would reject every row and still move the bookmarks.
+        check_mapped_columns(services.event_settings.mapping, stream_name, schema)
         self._accounting = services.accounting
         self._pipeline = services.pipeline
         self._batch_size = services.batch_size
@@ -77,6 +90,8 @@ class SnapchatCAPISink(BatchSink):
         self._key_names = tuple(key_properties or ())
         #: key properties the record being processed lacked (set by preprocess_record, read by process_record)
         self._missing_keys: tuple[str, ...] = ()
+        self._preflight = Preflight(services.guard.preflight_records, services.guard.max_reject_ratio)
+        self._holding = False
         self._events: list[Event] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
         self._sources: list[Source] = []
@@ -137,6 +152,16 @@ class SnapchatCAPISink(BatchSink):
             self._accounting.skipped(self.stream_name)
         else:
             self._accounting.reject(self.stream_name, result, source)
+        if not self._preflight.judged:
+            rejected = not isinstance(result, Event) and result.reason is not RejectReason.SKIPPED_STAGE
+            self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
+
+    def _count_preflight(self, reason: str | None) -> None:
+        if not self._holding:
+            self._pipeline.hold_back(self.stream_name, self._flush_held)
+            self._holding = True
+        if self._preflight.count(reason):
+            self._preflight.judge(self.stream_name)  # raises past max_reject_ratio
 
     # -- orders (line items)
 
@@ -158,6 +183,8 @@ class SnapchatCAPISink(BatchSink):
         sources = OrderSources(order.sources)
         rejected = isinstance(result, Rejection) and result.reason is not RejectReason.SKIPPED_STAGE
         self._accounting.order_completed(self.stream_name, len(order.records), rejected=rejected)
+        if not self._preflight.judged:  # the guard judges an order as one record
+            self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
         if isinstance(result, Event):
             self._events.append(result)
             self._sources.append(sources)
@@ -178,12 +205,25 @@ class SnapchatCAPISink(BatchSink):
         )
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
         self._accounting.reject(self.stream_name, Rejection(RejectReason.MISSING_KEY_PROPERTY, message, None), source)
+        if not self._preflight.judged:
+            self._count_preflight(RejectReason.MISSING_KEY_PROPERTY)
+
+    def _flush_held(self) -> None:
+        """At the end of the input: judge the held records and submit them (or raise past the ratio)."""
+        self.process_batch({})
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        if not self._preflight.judged:
+            if not self._pipeline.ending:
+                return  # still in preflight: keep holding the events back
+            self._preflight.judge(self.stream_name)  # a short stream: judged on what it has
         events, self._events = self._events, []
         sources, self._sources = self._sources, []
         if events:
             self._pipeline.submit(self.stream_name, events, sources)
+        if self._holding:
+            self._holding = False
+            self._pipeline.stop_holding(self.stream_name)
         if self._orders_to_release:
             for seq in self._orders_to_release:
                 self._order_gate.release(seq)  # handed over: the STATE gate now waits for its batch

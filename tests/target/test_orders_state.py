@@ -54,6 +54,7 @@ def test_a_state_waits_for_the_orders_open_when_it_arrived(tmp_path: Path, sandb
         "mapping": {"event_time": "ts", "em": "email", "order_id": "order", "item_id": "sku", "value": "total"},
         "default_currency": "USD",
         "max_open_orders": 3,
+        "preflight_records": 2,  # the reject-ratio guard judges early: this test is about the orders gate
         "batch_size": 2,
         "max_concurrency": 1,
         "reject_path": str(tmp_path / "rejects.jsonl"),
