@@ -71,9 +71,3 @@ class TestTargetSnapchatCAPI(StandardTargetTests):  # type: ignore[misc, valid-t
     def _sandbox_on_port(cls) -> Iterator[SandboxServer]:
         with SandboxServer(port=_PORT) as server:
             yield server
-
-    @pytest.mark.skip(
-        reason="deliberately different from the SDK (issue 8.3): a record missing its key property is a counted "
-        "rejection, not a MissingKeyPropertiesError; tested in test_missing_key_property.py"
-    )
-    def test_target_record_missing_key_property(self) -> None: ...
