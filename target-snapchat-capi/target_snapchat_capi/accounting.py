@@ -30,8 +30,16 @@ from target_snapchat_capi.report_html import EVENT_AGE_BIN_EDGES_DAYS, count_val
 
 logger = logging.getLogger(__name__)
 
-#: Where a record came from: the tap's (source file, line) metadata columns, when it sent them.
-Source = tuple[Any, Any]
+#: Where a record came from: the tap's (source file, line) metadata columns, when it sent them; for an order's one
+#: event, `OrderSources` (each of its lines).
+Source = tuple[Any, ...]
+
+
+class OrderSources(tuple[tuple[Any, Any], ...]):
+    """The (file, line) of each line of one order: a rejection of the order lists every line."""
+
+    __slots__ = ()
+
 
 MAX_REMEMBERED_ORDER_IDS: Final = 1_000_000
 PROGRESS_INTERVAL_SECONDS: Final = 10.0
@@ -119,20 +127,33 @@ class Accounting:
     # -- either thread
 
     def reject(self, stream_name: str, rejection: Rejection, source: Source) -> None:
+        """One rejects line (and one rejection counted) per source line: an order's rejection lists each line."""
+        lines = source if isinstance(source, OrderSources) else (source,)
         with self._lock:
             report = self.report
-            report.add_rejection(stream_name, rejection.reason)
-            if source[0] is not None:
-                report.source_file_counts(str(source[0]))[1] += 1
-                report.add_reject_example(rejection.reason, source[0], source[1])
-            self._rejects.write(
-                stream=stream_name,
-                reason=rejection.reason,
-                message=rejection.message,
-                event_id=rejection.event_id,
-                source_file=source[0],
-                source_line=source[1],
-            )
+            for source_file, source_line in lines:
+                report.add_rejection(stream_name, rejection.reason)
+                if source_file is not None:
+                    report.source_file_counts(str(source_file))[1] += 1
+                    report.add_reject_example(rejection.reason, source_file, source_line)
+                self._rejects.write(
+                    stream=stream_name,
+                    reason=rejection.reason,
+                    message=rejection.message,
+                    event_id=rejection.event_id,
+                    source_file=source_file,
+                    source_line=source_line,
+                )
+
+    def skipped(self, stream_name: str) -> None:
+        """A record whose event name is not mapped, with unmapped_event_names: skip (no rejects line)."""
+        with self._lock:
+            self.report.add_skipped_stage(stream_name)
+
+    def order_completed(self, stream_name: str, lines: int, *, rejected: bool) -> None:
+        """An order of `lines` rows was assembled (main thread; its event is delivered or rejected later)."""
+        with self._lock:
+            self.report.add_order(stream_name, lines, rejected=rejected)
 
     def delivered(
         self,
@@ -140,8 +161,10 @@ class Accounting:
         events: Sequence[Event],
         sources: Sequence[Source],
         result: DeliveryResult,
+        pixel: str | None = None,
     ) -> None:
-        """Count what a send delivered, and put the events Snap refused into the rejects file."""
+        """Count what a send delivered, and put the events Snap refused into the rejects file. `pixel` names the
+        pixel the send went to when events are routed to several (routing.py)."""
         for refused in result.rejected:
             event = events[refused.index]
             message = f"Snapchat refused the event: {refused.code}: {refused.message}"
@@ -159,6 +182,8 @@ class Accounting:
                     report.validation[str(verdict.get("status"))] += 1
                     report.validation["warnings"] += len(verdict.get("warnings") or ())
                 report.validation_errors.update(count_validation_errors(result.verdicts))
+            if pixel is not None:
+                report.add_pixel_send(pixel, len(result.delivered), len(result.rejected), result.requests)
 
     def written(self, stream_name: str, events: Sequence[Event], requests: int, sources: Sequence[Source] = ()) -> None:
         """A dry run wrote these events in `requests` request bodies."""
@@ -184,12 +209,13 @@ class Accounting:
         with_sources = len(sources) == len(events)
         for index in indices:
             body = events[index].body
-            event_time = body["event_time"]
-            days = int(now - event_time) // _SECONDS_PER_DAY
-            bins[bin_of_day[days] if 0 <= days <= last_day else (0 if days < 0 else last_bin)] += 1
-            times += 1
-            if not event_time % _QUARTER_HOUR and self._is_midnight(event_time):
-                midnights += 1
+            event_time = body.get("event_time")
+            if event_time is not None:  # every built event has one; hand-made test events may not
+                days = int(now - event_time) // _SECONDS_PER_DAY
+                bins[bin_of_day[days] if 0 <= days <= last_day else (0 if days < 0 else last_bin)] += 1
+                times += 1
+                if not event_time % _QUARTER_HOUR and self._is_midnight(event_time):
+                    midnights += 1
             custom_data = body.get("custom_data")
             order_id = custom_data.get("order_id") if custom_data else None
             if order_id is not None:
@@ -200,7 +226,9 @@ class Accounting:
                     order_ids.add(key)
                     remember = len(order_ids) < MAX_REMEMBERED_ORDER_IDS
             if with_sources:
-                source_file = sources[index][0]
+                source = sources[index]
+                # An order's event counts for the file of its first line.
+                source_file = source[0][0] if isinstance(source, OrderSources) else source[0]
                 per_file[source_file] = per_file.get(source_file, 0) + 1
         return bins, times, midnights, repeats, per_file
 

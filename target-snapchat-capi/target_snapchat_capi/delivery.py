@@ -5,18 +5,23 @@
 - `DryRunDelivery`: no network; the exact request bodies are written to a file, one per line.
 
 Each strategy delivers and accounts for what it delivered; the pipeline does not know which one it drives.
+
+Several pixels (routing.py): a live or validate-only run holds one client per pixel, each with that pixel's token;
+a batch is split by the events' pixel route, so a request never mixes pixels. An authentication failure names the
+route and the pixel, never the token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.client import CapiClient, DeliveryError
+from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
 from target_snapchat_capi.events import Event
 from target_snapchat_capi.outputs import OutputError, open_private
+from target_snapchat_capi.routing import DEFAULT_ROUTE, Pixel
 from target_snapchat_capi.settings import DeliverySettings, Mode, SettingError, Settings
 
 
@@ -29,26 +34,64 @@ class Delivery(Protocol):
 
 
 class LiveDelivery:
-    """Sends events to the API (to /events, or with `validate_only` to /events/validate)."""
+    """Sends events to the API (to /events, or with `validate_only` to /events/validate), each to its pixel."""
 
     validate_only = False
 
-    def __init__(self, client: CapiClient, accounting: Accounting) -> None:
-        self._client = client
+    def __init__(
+        self, pixels: Mapping[str, tuple[Pixel, CapiClient]], accounting: Accounting, *, routed: bool = False
+    ) -> None:
+        """`pixels`: route key -> (pixel, its client); one entry, route "", for the single pixel. `routed`: the
+        `pixels` setting is used (the report counts per pixel, errors name the route)."""
+        self._pixels = dict(pixels)
+        self._only = next(iter(self._pixels.values())) if len(self._pixels) == 1 else None
         self._accounting = accounting
+        self._routed = routed
 
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+        if self._only is not None:  # one pixel: nothing to split
+            self._send_to(*self._only, stream_name, events, sources)
+            return
+        for route, indices in by_pixel_route(events).items():
+            pixel, client = self._pixels[route]
+            self._send_to(pixel, client, stream_name, [events[i] for i in indices], [sources[i] for i in indices])
+
+    def _send_to(
+        self,
+        pixel: Pixel,
+        client: CapiClient,
+        stream_name: str,
+        events: Sequence[Event],
+        sources: Sequence[Source],
+    ) -> None:
+        """Send one pixel's events with that pixel's client (and token)."""
+        label = pixel.label if self._routed else None
         try:
-            result = self._client.send([event.body for event in events], validate_only=self.validate_only)
+            result = client.send([event.body for event in events], validate_only=self.validate_only)
         except DeliveryError as error:
             # Count what did get through before the failure, so the report of a failed run still adds up.
             if error.result is not None:
-                self._accounting.delivered(stream_name, events, sources, error.result)
+                self._accounting.delivered(stream_name, events, sources, error.result, label)
+            if isinstance(error, AuthError) and self._routed:
+                raise AuthError(
+                    f"pixel route {pixel.label!r} (pixel {pixel.pixel_id}): {error}",
+                    status=error.status,
+                    result=error.result,
+                ) from None
             raise
-        self._accounting.delivered(stream_name, events, sources, result)
+        self._accounting.delivered(stream_name, events, sources, result, label)
 
     def close(self) -> None:
-        self._client.close()
+        for _, client in self._pixels.values():
+            client.close()
+
+
+def by_pixel_route(events: Sequence[Event]) -> dict[str, list[int]]:
+    """The indices of a batch's events per pixel route, so that no request mixes pixels."""
+    by_route: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        by_route.setdefault(event.pixel_route, []).append(index)
+    return by_route
 
 
 class ValidateOnlyDelivery(LiveDelivery):
@@ -60,7 +103,9 @@ class ValidateOnlyDelivery(LiveDelivery):
 class DryRunDelivery:
     """Writes the request bodies a live run would POST; sends nothing."""
 
-    def __init__(self, path: Path, batch_size: int, accounting: Accounting) -> None:
+    def __init__(self, path: Path, batch_size: int, accounting: Accounting, *, routed: bool = False) -> None:
+        """`routed`: events go to several pixels; each request body then holds one pixel's events."""
+        self._routed = routed
         self._path = path
         self._batch_size = batch_size
         self._accounting = accounting
@@ -69,10 +114,13 @@ class DryRunDelivery:
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
         output = self._open()
         requests = 0
+        groups = by_pixel_route(events).values() if self._routed else [range(len(events))]
         try:
-            for request_body in CapiClient.plan_request_bodies([event.body for event in events], self._batch_size):
-                output.write(request_body + b"\n")
-                requests += 1
+            for indices in groups:
+                bodies = [events[index].body for index in indices]
+                for request_body in CapiClient.plan_request_bodies(bodies, self._batch_size):
+                    output.write(request_body + b"\n")
+                    requests += 1
             output.flush()
         except OSError as error:
             raise OutputError(self._path, error) from None
@@ -92,12 +140,13 @@ class DryRunDelivery:
                 raise OutputError(self._path, error) from None
 
 
-def client_for(settings: DeliverySettings) -> CapiClient:
+def client_for(settings: DeliverySettings, pixel: Pixel | None = None) -> CapiClient:
+    """A client of the single pixel, or of `pixel`."""
     try:
         return CapiClient(
             settings.api_url,
-            settings.pixel_id,
-            settings.access_token,
+            pixel.pixel_id if pixel is not None else settings.pixel_id,
+            pixel.access_token if pixel is not None else settings.access_token,
             timeout_seconds=settings.request_timeout_seconds,
             max_retries=settings.max_retries,
             max_concurrency=settings.max_concurrency,
@@ -111,8 +160,15 @@ def client_for(settings: DeliverySettings) -> CapiClient:
 def delivery_for(settings: Settings, accounting: Accounting) -> Delivery:
     """The strategy of the run's mode."""
     if settings.mode is Mode.DRY_RUN:
-        return DryRunDelivery(settings.paths.dry_run, settings.delivery.batch_size, accounting)
-    client = client_for(settings.delivery)
+        return DryRunDelivery(
+            settings.paths.dry_run, settings.delivery.batch_size, accounting, routed=settings.delivery.routes.routed
+        )
+    routes = settings.delivery.routes
+    if routes.routed:
+        pixels = {key: (pixel, client_for(settings.delivery, pixel)) for key, pixel in routes.pixels.items()}
+    else:
+        single = Pixel(DEFAULT_ROUTE, settings.delivery.pixel_id, settings.delivery.access_token)
+        pixels = {DEFAULT_ROUTE: (single, client_for(settings.delivery))}
     if settings.mode is Mode.VALIDATE_ONLY:
-        return ValidateOnlyDelivery(client, accounting)
-    return LiveDelivery(client, accounting)
+        return ValidateOnlyDelivery(pixels, accounting, routed=routes.routed)
+    return LiveDelivery(pixels, accounting, routed=routes.routed)

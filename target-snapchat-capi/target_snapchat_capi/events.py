@@ -4,11 +4,20 @@ Per record (``EventBuilder.build``): map -> event name -> event time -> normalis
 match-key check -> custom data (value, currency) -> event. The first failing step decides the rejection
 reason, in this order. Normalisation outcomes are counted for records that reach the user-data step.
 
-Rejection reasons (stable codes): ``unknown_event_name``, ``missing_event_time``, ``invalid_event_time``,
-``stale_event``, ``future_event``, ``missing_match_keys``, ``missing_value``, ``invalid_value``,
-``negative_value``, ``missing_currency``, ``invalid_currency`` (and, decided outside the builder,
+Rejection reasons (stable codes): ``unknown_event_name``, ``unknown_pixel_route``, ``missing_event_time``,
+``invalid_event_time``, ``stale_event``, ``future_event``, ``missing_match_keys``, ``missing_value``,
+``invalid_value``, ``negative_value``, ``missing_currency``, ``invalid_currency``, ``conflicting_order_value`` (an
+order's rows disagree on its total) and ``late_order_line`` (and, decided outside the builder,
 ``missing_key_property`` by the sink and ``api_rejected`` by delivery). Messages name fields and columns, never a
-cell's value.
+cell's value. With ``unmapped_event_names: skip`` an unknown event name is ``skipped_stage`` instead: counted, not
+a rejection.
+
+Orders (``build_order``, orders.py): the rows of one order are built as one event from their merged fields, with the
+order's value and ``contents``, ``content_ids`` and ``num_items`` from its lines.
+
+Pixel route: with the ``pixels`` setting, the mapped ``pixel_route`` column picks the event's pixel (routing.py);
+an unlisted route is ``unknown_pixel_route`` (checked right after the event name). ``event_tag``, when mapped, is
+sent as the event's top-level ``event_tag`` string.
 
 Event name: the mapped column's value, trimmed, looked up case-insensitively in ``event_name_map``; else,
 upper-cased with spaces and hyphens as underscores, it passes if it is one of Snap's names; else
@@ -55,13 +64,17 @@ event_id recipe (same input, same id, on every run):
 
 1. the mapped ``event_id`` column, trimmed (numbers written without a trailing ``.0``); else
 2. the ``order_id`` value, the same way; else
-3. ``sha256_hex(json.dumps([pixel_id, stream_name, key_values], sort_keys=True, ensure_ascii=False,
+3. ``sha256_hex(json.dumps([pixel_id, stream_name, event_name, key_values], sort_keys=True, ensure_ascii=False,
    separators=(",", ":"), default=str))`` where ``key_values`` is the list of the record's key-property values
    in key-property order, or, when the stream has no key properties or one of them is blank or null, the record
    itself without its ``_sdc_*`` columns (counted as ``event_id_from_content`` when a key was blank: a blank key
    must never make different rows one event); each value in one canonical form (scalars as text, whole numbers
    without ``.0``; ISO date-times with a zone, and datetime objects, in UTC without offset), so that how a cell
    was typed on the way in (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
+   The Snap event name is part of a keyed record's id: a CRM record re-emitted with the same mapped stage is the
+   same event (the ledger and Snap's merge skip it), a stage mapped to another Snap event is a new one. The
+   content fallback leaves it out (the content already holds the stage). ``pixel_id`` is the single pixel's id
+   ("" with ``pixels`` only).
 """
 
 from __future__ import annotations
@@ -100,6 +113,8 @@ from target_snapchat_capi.mapping import (
     properties_from_record,
     resolve_mapping,
 )
+from target_snapchat_capi.orders import LineGetters, OrderProblem, merged_record, order_lines, order_value
+from target_snapchat_capi.routing import route_key
 from target_snapchat_capi.settings import PURCHASE, ConfigError, EventSettings, SettingError
 
 __all__ = [
@@ -137,6 +152,14 @@ class RejectReason(enum.StrEnum):
     MISSING_KEY_PROPERTY = "missing_key_property"
     #: Snapchat refused the event after it was sent (set by delivery, not by the builder)
     API_REJECTED = "api_rejected"
+    #: the row's pixel_route is not in the pixels setting
+    UNKNOWN_PIXEL_ROUTE = "unknown_pixel_route"
+    #: the rows of one order carry different totals (line_item_value: order_total)
+    CONFLICTING_ORDER_VALUE = "conflicting_order_value"
+    #: a line of an order that was already sent without it (more than max_open_orders orders were open)
+    LATE_ORDER_LINE = "late_order_line"
+    #: not a rejection: unmapped_event_names: skip counts the row, writes no rejects line
+    SKIPPED_STAGE = "skipped_stage"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -148,6 +171,7 @@ class Event:
     body: dict[str, Any]  #: the CAPI event JSON object, ready to send
     event_id: str
     match_keys: tuple[str, ...]  #: from capi.REPORTED_MATCH_KEYS (``ip_ua`` for the IP + user-agent pair)
+    pixel_route: str = ""  #: the route key of the event's pixel (routing.py); "" for the single pixel
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +301,18 @@ class EventBuilder:
             for name, kind in capi.CUSTOM_DATA_FIELDS.items()
             if name not in ("value", "currency") and (get := getter(CUSTOM_FIELD_KEYS[name])) is not None
         )
+        self._get_event_tag = getter("event_tag")
+        self._get_pixel_route = getter("pixel_route") if self._settings.pixel_routes is not None else None
+        self._line_getters = LineGetters(
+            item_id=getter("item_id"),
+            quantity=getter("quantity"),
+            item_price=getter("item_price"),
+            brand=getter("brand"),
+            delivery_category=getter("delivery_category"),
+            value=self._get_value,
+        )
+        #: rows sharing an order id are one order when the stream maps an order id and an item column
+        self._groups_lines = self._settings.group_line_items and self._get_order_id is not None and "item_id" in columns
         self._get_dpo = getter("data_processing_options")
         self._get_dpo_country = getter("data_processing_options_country")
         self._get_dpo_state = getter("data_processing_options_state")
@@ -287,20 +323,36 @@ class EventBuilder:
 
     # -- per record
 
-    def build(self, record: Mapping[str, Any], now: float) -> Event | Rejection:
+    def order_id_of(self, record: Mapping[str, Any]) -> str | None:
+        """The row's order id when it is a line of an order to group (orders.py), else None."""
+        if not self._resolved:
+            self._resolve_from_record(record)
+        if not self._groups_lines:
+            return None
+        assert self._get_order_id is not None
+        return id_text(self._get_order_id(record))
+
+    def build(self, record: Mapping[str, Any], now: float, *, value: float | None = None) -> Event | Rejection:
         """The event for ``record``, or why it cannot be sent. ``now`` is epoch seconds (a float is fine).
+        ``value``, when given, is the event's value (an order's, decided from its lines).
 
         The steps run in this order and the first that fails decides the reason:
-        name -> time -> user data -> custom data -> body.
+        name -> pixel route -> time -> user data -> custom data -> body.
         """
         if not self._resolved:
             self._resolve_from_record(record)
-        event_id = self._event_id(record)
         try:
             event_name = self._event_name(record)
+        except _Rejected as rejected:
+            if self._settings.unmapped_event_names == "skip":
+                return Rejection(RejectReason.SKIPPED_STAGE, rejected.message, None)
+            return Rejection(rejected.reason, rejected.message, self._event_id(record, None))
+        event_id = self._event_id(record, event_name)
+        try:
+            pixel_route = self._pixel_route(record) if self._get_pixel_route is not None else ""
             event_time = self._event_time(record, now)
             user_data = self._user_data(record)
-            custom_data = self._custom_data(record, event_name)
+            custom_data = self._custom_data(record, event_name, value)
         except _Rejected as rejected:
             return Rejection(rejected.reason, rejected.message, event_id)
         return self._event(
@@ -310,7 +362,35 @@ class EventBuilder:
             event_time=event_time,
             user_data=user_data,
             custom_data=custom_data,
+            pixel_route=pixel_route,
         )
+
+    def build_order(self, records: Sequence[Mapping[str, Any]], now: float) -> Event | Rejection:
+        """One event for the rows of one order (orders.py): their merged fields, the order's value (by
+        ``line_item_value``) and its lines as ``contents``, ``content_ids`` and ``num_items``."""
+        merged = merged_record(records) if len(records) > 1 else records[0]
+        try:
+            value = order_value(
+                records, self._line_getters, self._settings.line_item_value, self._mapping.fields.get("value")
+            )
+        except OrderProblem as problem:
+            name = self._name_or_none(merged)
+            return Rejection(problem.reason, problem.message, self._event_id(merged, name))
+        result = self.build(merged, now, value=value)
+        if isinstance(result, Event):
+            lines = order_lines(records, self._line_getters)
+            custom_data = result.body.setdefault("custom_data", {})
+            custom_data["contents"] = lines.contents
+            if lines.content_ids:
+                custom_data["content_ids"] = lines.content_ids
+            custom_data["num_items"] = lines.num_items
+        return result
+
+    def _name_or_none(self, record: Mapping[str, Any]) -> str | None:
+        try:
+            return self._event_name(record)
+        except _Rejected:
+            return None
 
     # -- the steps
 
@@ -374,6 +454,19 @@ class EventBuilder:
                     return zone
                 self._outcomes["event_timezone_unreadable"] += 1  # counted; source_timezone reads the time
         return self._naive_zone
+
+    def _pixel_route(self, record: Mapping[str, Any]) -> str:
+        """The route key of the row's pixel; rejects a route the pixels setting does not list."""
+        assert self._get_pixel_route is not None and self._settings.pixel_routes is not None
+        text = cell_text(self._get_pixel_route(record))
+        key = route_key(text) if text else ""
+        if key not in self._settings.pixel_routes:
+            where = "is blank" if not key else "names a route that is not in the pixels setting"
+            raise _Rejected(
+                RejectReason.UNKNOWN_PIXEL_ROUTE,
+                f"column {self._mapping.fields['pixel_route']!r} {where}; add the route to pixels",
+            )
+        return key
 
     def _user_data(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Normalised, hashed user_data; each cell's outcome counted. Rejects a row without a usable match key."""
@@ -450,7 +543,7 @@ class EventBuilder:
         country_text = cell_text(self._get_country(record))
         return normalize.normalize_country(country_text) if country_text else None
 
-    def _custom_data(self, record: Mapping[str, Any], event_name: str) -> dict[str, Any]:
+    def _custom_data(self, record: Mapping[str, Any], event_name: str, value: float | None) -> dict[str, Any]:
         custom_data: dict[str, Any] = {}
         for name, get, convert, invalid in self._custom_steps:
             raw = get(record)
@@ -462,7 +555,16 @@ class EventBuilder:
             else:
                 custom_data[name] = converted
         is_purchase = event_name == PURCHASE
-        currency_marker = self._value(record, is_purchase, custom_data)
+        currency_marker: str | None = None
+        if value is not None:
+            if is_purchase and value < 0:
+                raise _Rejected(
+                    RejectReason.NEGATIVE_VALUE,
+                    "the order's value is negative: a refund is no PURCHASE; map refunds to a CUSTOM_EVENT_n",
+                )
+            custom_data["value"] = value
+        else:
+            currency_marker = self._value(record, is_purchase, custom_data)
         self._currency(record, is_purchase, currency_marker, custom_data)
         return custom_data
 
@@ -475,6 +577,7 @@ class EventBuilder:
         event_time: int,
         user_data: dict[str, Any],
         custom_data: dict[str, Any],
+        pixel_route: str,
     ) -> Event:
         body: dict[str, Any] = {
             "event_name": event_name,
@@ -489,15 +592,19 @@ class EventBuilder:
             url = to_string(self._get_event_source_url(record))
             if url:
                 body["event_source_url"] = url
+        if self._get_event_tag is not None:
+            tag = to_string(self._get_event_tag(record))
+            if tag:
+                body["event_tag"] = tag
         self._add_data_processing(record, body)
         match_keys = tuple(key for key in _SINGLE_REPORTED_KEYS if key in user_data)
         if "client_ip_address" in user_data and "client_user_agent" in user_data:
             match_keys += ("ip_ua",)
-        return Event(body=body, event_id=event_id, match_keys=match_keys)
+        return Event(body=body, event_id=event_id, match_keys=match_keys, pixel_route=pixel_route)
 
     # -- helpers
 
-    def _event_id(self, record: Mapping[str, Any]) -> str:
+    def _event_id(self, record: Mapping[str, Any], event_name: str | None) -> str:
         if self._get_event_id is not None and (event_id := id_text(self._get_event_id(record))):
             return event_id
         if self._get_order_id is not None and (order_id := id_text(self._get_order_id(record))):
@@ -514,8 +621,11 @@ class EventBuilder:
                 identity = [canonical(value) for value in key_values]
         if identity is None:
             identity = {key: canonical(value) for key, value in record.items() if not key.startswith(SDC_PREFIX)}
+            parts = [self._settings.pixel_id, self._stream_name, identity]
+        else:
+            parts = [self._settings.pixel_id, self._stream_name, event_name, identity]
         identity_text = json.dumps(
-            [self._settings.pixel_id, self._stream_name, identity],
+            parts,
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),

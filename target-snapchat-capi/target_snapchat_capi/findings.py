@@ -105,6 +105,13 @@ REJECT_FIXES: Final[Mapping[str, str]] = {
     "negative_value": "Refunds are not purchases: map them to a CUSTOM_EVENT_n with `event_name_map`.",
     "missing_currency": "Map `currency` to a column, or set `default_currency`.",
     "invalid_currency": "Use ISO-4217 codes (USD, EUR); for `$`, `¥` or `kr` set `default_currency`.",
+    "unknown_pixel_route": "Add the row's route to the `pixels` setting, or fix the mapped `pixel_route` column.",
+    "conflicting_order_value": "The rows of one order carry different totals: export one total per order, or set "
+    "`line_item_value: sum` to add up the lines.",
+    "late_order_line": "Lines of one order arrived after it was sent: sort the export by order, or raise "
+    "`max_open_orders`.",
+    "skipped_stage": "Rows whose stage is in neither `event_name_map` nor Snap's names were skipped "
+    "(`unmapped_event_names: skip`); map the stages you want sent.",
     "missing_key_property": "Rows lack a key property of their stream: check the tap's `key_properties` against "
     "the export's columns.",
     "api_rejected": "Snapchat refused these events: see the error codes in the rejects file, or run with "

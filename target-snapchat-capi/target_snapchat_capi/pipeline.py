@@ -6,7 +6,9 @@ over and not yet settled. Batches settle in the order they were submitted; the f
 which nothing more is sent, and is re-raised on the main thread when that batch settles.
 
 The STATE gate: a STATE that arrives after `n` batches were submitted goes out only once those `n` batches have
-settled and the rejects they produced are durable, so a bookmark never runs ahead of delivery.
+settled and the rejects they produced are durable, so a bookmark never runs ahead of delivery. A STATE that arrives
+while orders are open (line items, orders.py) also waits until each of those orders has been handed over in a batch
+(or rejected) and that batch has settled.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.delivery import Delivery
 from target_snapchat_capi.events import Event
+from target_snapchat_capi.orders import OrderGate
 
 #: Drained batches handed to the sender thread and not yet settled: one sending while the next is built.
 MAX_BATCHES_IN_FLIGHT = 1
@@ -39,6 +42,7 @@ class DeliveryPipeline:
         write_state: StateWriter | None,
         *,
         max_in_flight: int = MAX_BATCHES_IN_FLIGHT,
+        order_gate: OrderGate | None = None,
     ) -> None:
         """`write_state` passes a settled STATE on; None means this run emits no STATE (dry run, validate only)."""
         self._delivery = delivery
@@ -48,8 +52,9 @@ class DeliveryPipeline:
         self._sender: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future[None]] = deque()
         self._failed = threading.Event()
-        # STATEs waiting for the batches submitted before them: [batches submitted at the time, state]; HELD while a
-        # stream in preflight holds records back (they are in no batch yet).
+        self._order_gate = order_gate
+        # STATEs waiting: [batches submitted at the time (HELD while a stream in preflight holds records back: they
+        # are in no batch yet), newest order open at the time or -1 (orders.py), state].
         self._pending_states: deque[list[Any]] = deque()
         #: streams holding records back until their preflight is judged (see preflight.py), with how to flush them
         self._holders: dict[str, Callable[[], None]] = {}
@@ -121,8 +126,9 @@ class DeliveryPipeline:
         self.checkpoint_due = False
         if self._write_state is None:
             return  # a dry or validate-only run must not move the bookmarks
+        newest_order = self._order_gate.last_opened if self._order_gate is not None else -1
         with self._state_lock:
-            self._pending_states.append([HELD if self._holders else self.batches_submitted, state])
+            self._pending_states.append([HELD if self._holders else self.batches_submitted, newest_order, state])
         self._release_states(wait=False)
 
     def end_of_input(self) -> None:
@@ -148,12 +154,19 @@ class DeliveryPipeline:
         """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable).
         Called with `_state_lock` held, by either thread."""
         newest = None
-        while (
-            self._pending_states
-            and self._pending_states[0][0] is not HELD
-            and self._pending_states[0][0] <= self._batches_delivered
-        ):
-            newest = self._pending_states.popleft()[1]
+        while self._pending_states:
+            pending = self._pending_states[0]
+            if pending[0] is HELD:
+                break
+            if pending[1] >= 0:
+                if self._order_gate is None or not self._order_gate.covers(pending[1]):
+                    break  # an order open when this STATE arrived has not been handed over yet
+                # Those orders were released after their batches were submitted: they are in batches so far.
+                pending[0] = max(pending[0], self.batches_submitted)
+                pending[1] = -1
+            if pending[0] > self._batches_delivered:
+                break
+            newest = self._pending_states.popleft()[2]
         if newest is not None and self._write_state is not None and not self._failed.is_set():
             self._accounting.flush_rejects()
             self._write_state(newest)

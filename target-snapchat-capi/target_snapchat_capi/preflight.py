@@ -28,6 +28,10 @@ LIKELY_FIX: Final[dict[str, str]] = {
     "negative_value": "event_name_map (refunds to a CUSTOM_EVENT_n)",
     "missing_currency": "default_currency or mapping.currency",
     "invalid_currency": "mapping.currency or default_currency",
+    "unknown_pixel_route": "pixels or mapping.pixel_route",
+    "conflicting_order_value": "line_item_value or mapping.value",
+    "late_order_line": "max_open_orders (or sort the input by order)",
+    "skipped_stage": "event_name_map",
     "missing_key_property": "the tap's key_properties",
 }
 TOP_REASONS: Final = 3

@@ -86,6 +86,12 @@ class RunReport:
     reject_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: with test_event_code: what Snap's test-event log shows after the run (report_html.summarize_test_event_logs)
     test_event_logs: dict[str, Any] | None = None
+    #: line items (orders.py): orders assembled, their lines, orders rejected
+    orders: Counter[str] = field(default_factory=Counter)
+    #: records skipped by unmapped_event_names: skip (no rejects line)
+    skipped_stage: int = 0
+    #: with several pixels: per pixel (its route), events delivered and refused by Snap, requests
+    pixels: dict[str, Counter[str]] = field(default_factory=dict)
     status: RunStatus = RunStatus.RUNNING
     error: str | None = None
     started_monotonic: float = field(default_factory=time.monotonic)
@@ -118,6 +124,26 @@ class RunReport:
         if len(examples) < MAX_REJECT_EXAMPLES:
             line = source_line if isinstance(source_line, int) and not isinstance(source_line, bool) else None
             examples.append({"file": str(source_file), "line": line})
+
+    def add_skipped_stage(self, stream_name: str) -> None:
+        self.skipped_stage += 1
+        self.stream_counts(stream_name)["skipped_stage"] += 1
+
+    def add_order(self, stream_name: str, lines: int, *, rejected: bool) -> None:
+        counts = self.stream_counts(stream_name)
+        for counter in (self.orders, counts):
+            counter["orders"] += 1
+            counter["order_lines"] += lines
+            if rejected:
+                counter["orders_rejected"] += 1
+
+    def add_pixel_send(self, pixel: str, delivered: int, rejected: int, requests: int) -> None:
+        counts = self.pixels.get(pixel)
+        if counts is None:
+            counts = self.pixels[pixel] = Counter()
+        counts["events_delivered"] += delivered
+        counts["api_rejected"] += rejected
+        counts["requests"] += requests
 
     def add_delivered(self, stream_name: str, match_keys_per_event: list[tuple[str, ...]]) -> None:
         self.events_delivered += len(match_keys_per_event)
@@ -162,6 +188,12 @@ class RunReport:
             report["validation_errors"] = dict(sorted(self.validation_errors.items()))
         if self.test_event_logs is not None:
             report["test_event_logs"] = self.test_event_logs
+        if self.orders:
+            report["orders"] = {key: self.orders.get(key, 0) for key in ("orders", "order_lines", "orders_rejected")}
+        if self.skipped_stage:
+            report["skipped_stage"] = self.skipped_stage
+        if self.pixels:
+            report["pixels"] = {name: dict(sorted(counts.items())) for name, counts in sorted(self.pixels.items())}
         return report
 
     def _age_histogram(self) -> list[dict[str, Any]]:
@@ -228,6 +260,18 @@ class RunReport:
             )
             lines.append(f"  match-key coverage: {coverage}; single-key events: {self.single_key_events}")
         lines += user_field_lines(report["user_fields"])
+        if self.orders:
+            lines.append(
+                f"  orders: {self.orders['orders']} from {self.orders['order_lines']} line-item rows, "
+                f"{self.orders['orders_rejected']} rejected"
+            )
+        if self.skipped_stage:
+            lines.append(f"  skipped (unmapped stage): {self.skipped_stage}")
+        for name, counts in sorted(self.pixels.items()):
+            lines.append(
+                f"  pixel {name}: {counts['events_delivered']} delivered, {counts['api_rejected']} refused, "
+                f"{counts['requests']} requests"
+            )
         if self.error:
             lines.append(f"  error: {self.error}")
         return lines

@@ -19,6 +19,8 @@ from target_snapchat_capi import capi, normalize
 from target_snapchat_capi.cells import CURRENCY_CODES
 from target_snapchat_capi.history import DEFAULT_REPORT_HISTORY_PATH
 from target_snapchat_capi.mapping import ConfigError, canonical_field
+from target_snapchat_capi.orders import LineItemValue
+from target_snapchat_capi.routing import PixelRoutes, RouteError
 
 __all__ = [
     "CURRENCY_CODES",
@@ -63,7 +65,14 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "report_history_path": DEFAULT_REPORT_HISTORY_PATH,
     "max_reject_ratio": 0.5,
     "preflight_records": 1000,
+    "group_line_items": True,
+    "line_item_value": LineItemValue.ORDER_TOTAL.value,
+    "max_open_orders": 10_000,
+    "unmapped_event_names": "reject",
 }
+
+#: What `unmapped_event_names` may say about a source event name that is neither mapped nor a Snap name.
+UNMAPPED_EVENT_NAME_CHOICES: Final = ("reject", "skip")
 
 
 class Mode(enum.StrEnum):
@@ -247,10 +256,29 @@ def _action_source(config: Mapping[str, Any]) -> str:
 
 
 def _pixel_id(config: Mapping[str, Any]) -> str:
+    """The single pixel; optional (blank) when `pixels` routes events to several."""
     pixel_id = _text(config, "pixel_id")
-    if not pixel_id:
-        raise SettingError("pixel_id", "pixel_id is required: the Snap Pixel ID (a UUID) that offline events go to")
-    return pixel_id
+    if not pixel_id and not _json(config, "pixels"):
+        raise SettingError(
+            "pixel_id", "pixel_id is required (the Snap Pixel ID, a UUID, that offline events go to), or pixels"
+        )
+    return pixel_id or ""
+
+
+def _pixel_routes(config: Mapping[str, Any]) -> PixelRoutes:
+    try:
+        return PixelRoutes.from_settings(
+            _json(config, "pixels"), _text(config, "pixel_id"), _text(config, "access_token")
+        )
+    except RouteError as error:
+        raise SettingError("pixels", str(error)) from None
+
+
+def _choice(config: Mapping[str, Any], key: str, choices: Sequence[str]) -> str:
+    value = (_text(config, key) or str(_default(key))).lower()
+    if value not in choices:
+        raise SettingError(key, f"{key} must be one of {', '.join(choices)}")
+    return value
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -282,6 +310,14 @@ class EventSettings:
     source_timezone: str = DEFAULTS["source_timezone"]
     #: numeric dates (event times, dates of birth) are day/month/year: ``03/04/2026`` is 3 April
     day_first: bool = DEFAULTS["day_first"]
+    #: rows sharing a non-blank order id are one order, one PURCHASE (orders.py)
+    group_line_items: bool = DEFAULTS["group_line_items"]
+    line_item_value: LineItemValue = LineItemValue.ORDER_TOTAL
+    max_open_orders: int = DEFAULTS["max_open_orders"]
+    #: "reject" (unknown_event_name) or "skip" (counted as skipped_stage) for names neither mapped nor Snap's
+    unmapped_event_names: str = DEFAULTS["unmapped_event_names"]
+    #: route keys of the `pixels` setting (routing.py); None when every event goes to the one pixel
+    pixel_routes: frozenset[str] | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> EventSettings:
@@ -319,6 +355,11 @@ class EventSettings:
             test_event_code=_text(config, "test_event_code"),
             source_timezone=_timezone(config),
             day_first=_flag(config, "day_first"),
+            group_line_items=_flag(config, "group_line_items"),
+            line_item_value=LineItemValue(_choice(config, "line_item_value", tuple(LineItemValue))),
+            max_open_orders=_required_int(config, "max_open_orders", minimum=1),
+            unmapped_event_names=_choice(config, "unmapped_event_names", UNMAPPED_EVENT_NAME_CHOICES),
+            pixel_routes=routes.route_keys if (routes := _pixel_routes(config)).routed else None,
         )
 
 
@@ -335,6 +376,8 @@ class DeliverySettings:
     request_timeout_seconds: float = DEFAULTS["request_timeout_seconds"]
     #: the total time one batch may take, retries and waits included, before the run gives up
     delivery_timeout_seconds: float = DEFAULTS["delivery_timeout_seconds"]
+    #: the pixels events go to, by route (one, route "", without the `pixels` setting)
+    routes: PixelRoutes = field(default_factory=lambda: PixelRoutes(pixels={}, routed=False))
 
     @property
     def sink_batch_size(self) -> int:
@@ -352,6 +395,7 @@ class DeliverySettings:
             max_retries=_required_int(config, "max_retries", minimum=0),
             request_timeout_seconds=_number(config, "request_timeout_seconds", minimum=0.001),
             delivery_timeout_seconds=_number(config, "delivery_timeout_seconds", minimum=0.001),
+            routes=_pixel_routes(config),
         )
 
 
@@ -421,8 +465,10 @@ class Settings:
             raise SettingError("dry_run", "dry_run and validate_only exclude each other: choose one.")
         mode = Mode.DRY_RUN if dry_run else Mode.VALIDATE_ONLY if validate_only else Mode.LIVE
         delivery = DeliverySettings.from_config(config)
-        if mode is not Mode.DRY_RUN and not delivery.access_token:
+        if mode is not Mode.DRY_RUN and not delivery.access_token and not delivery.routes.routed:
             raise SettingError("access_token", "access_token is required (the Conversions API token)")
+        if delivery.pixel_id and not delivery.access_token and delivery.routes.routed and mode is not Mode.DRY_RUN:
+            raise SettingError("access_token", "access_token is required with pixel_id (or leave both out: pixels)")
         return cls(
             mode=mode,
             events=EventSettings.from_config(config),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
-from target_snapchat_capi.accounting import Accounting, Source
+from target_snapchat_capi.accounting import Accounting, OrderSources, Source
 from target_snapchat_capi.events import (
     Event,
     EventBuilder,
@@ -22,6 +22,7 @@ from target_snapchat_capi.events import (
     RejectReason,
     check_mapped_columns,
 )
+from target_snapchat_capi.orders import OpenOrder, OrderBook, OrderGate
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.preflight import Preflight
 from target_snapchat_capi.settings import GuardSettings
@@ -43,6 +44,8 @@ class SinkServices:
     pipeline: DeliveryPipeline
     #: events a sink collects before it drains: one request's worth per connection
     batch_size: int
+    #: the open orders of every sink, for the STATE gate (orders.py)
+    order_gate: OrderGate
     guard: GuardSettings = field(default_factory=GuardSettings)
 
 
@@ -92,6 +95,10 @@ class SnapchatCAPISink(BatchSink):
         self._events: list[Event] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
         self._sources: list[Source] = []
+        # Line items (orders.py): open orders, and the complete ones not yet handed to the pipeline.
+        self._order_gate = services.order_gate
+        self._orders = OrderBook(services.order_gate, services.event_settings.max_open_orders)
+        self._orders_to_release: list[int] = []
         self.logger.info("Stream '%s' mapping: %s", stream_name, self.builder.mapping.describe())
 
     # -- SDK settings this target decides for itself
@@ -131,16 +138,23 @@ class SnapchatCAPISink(BatchSink):
         if self._missing_keys:
             self._reject_missing_keys(record)
             return
-        result = self.builder.build(record, time.time())
         self._reads.count()
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
+        order_id = self.builder.order_id_of(record)
+        if order_id is not None:
+            self._add_line(order_id, record, source)
+            return
+        result = self.builder.build(record, time.time())
         if isinstance(result, Event):
             self._events.append(result)
             self._sources.append(source)
+        elif result.reason is RejectReason.SKIPPED_STAGE:
+            self._accounting.skipped(self.stream_name)
         else:
             self._accounting.reject(self.stream_name, result, source)
         if not self._preflight.judged:
-            self._count_preflight(None if isinstance(result, Event) else result.reason)
+            rejected = not isinstance(result, Event) and result.reason is not RejectReason.SKIPPED_STAGE
+            self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
 
     def _count_preflight(self, reason: str | None) -> None:
         if not self._holding:
@@ -148,6 +162,39 @@ class SnapchatCAPISink(BatchSink):
             self._holding = True
         if self._preflight.count(reason):
             self._preflight.judge(self.stream_name)  # raises past max_reject_ratio
+
+    # -- orders (line items)
+
+    def _add_line(self, order_id: str, record: dict, source: Source) -> None:
+        completed = self._orders.add(order_id, record, source)
+        if completed is None:
+            message = (
+                "a line of an order that was already sent without it: more than max_open_orders orders were "
+                "open at once; raise max_open_orders"
+            )
+            self._accounting.reject(self.stream_name, Rejection(RejectReason.LATE_ORDER_LINE, message, None), source)
+            return
+        for order in completed:
+            self._complete_order(order)
+
+    def _complete_order(self, order: OpenOrder) -> None:
+        """The order's one event goes with the next batch; a rejected order lists each of its lines."""
+        result = self.builder.build_order(order.records, time.time())
+        sources = OrderSources(order.sources)
+        rejected = isinstance(result, Rejection) and result.reason is not RejectReason.SKIPPED_STAGE
+        self._accounting.order_completed(self.stream_name, len(order.records), rejected=rejected)
+        if not self._preflight.judged:  # the guard judges an order as one record
+            self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
+        if isinstance(result, Event):
+            self._events.append(result)
+            self._sources.append(sources)
+            self._orders_to_release.append(order.seq)
+            return
+        if result.reason is RejectReason.SKIPPED_STAGE:
+            self._accounting.skipped(self.stream_name)
+        else:
+            self._accounting.reject(self.stream_name, result, sources)
+        self._order_gate.release(order.seq)
 
     def _reject_missing_keys(self, record: dict) -> None:
         missing, self._missing_keys = self._missing_keys, ()
@@ -177,3 +224,14 @@ class SnapchatCAPISink(BatchSink):
         if self._holding:
             self._holding = False
             self._pipeline.stop_holding(self.stream_name)
+        if self._orders_to_release:
+            for seq in self._orders_to_release:
+                self._order_gate.release(seq)  # handed over: the STATE gate now waits for its batch
+            self._orders_to_release = []
+
+    def clean_up(self) -> None:
+        """The end of the stream's input: every open order is complete and goes out before the last STATE."""
+        for order in self._orders.complete_all():
+            self._complete_order(order)
+        self.process_batch({})
+        super().clean_up()

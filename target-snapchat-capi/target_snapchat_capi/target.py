@@ -4,6 +4,7 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 
 - settings.py: every setting's default and check (the schema below takes its defaults from there)
 - sinks.py: one sink per stream; builds events (events.py) and hands batches to the pipeline
+- orders.py: line items grouped into one order per order id (bounded); routing.py: pixels by route
 - pipeline.py: sender thread, in-order settling, one failure flag, the STATE gate
 - accounting.py: the only writer of the report's counters and of the rejects file
 - report.py: the run's end: the JSON report, the HTML report (report_html.py) and the history line (history.py),
@@ -33,6 +34,7 @@ from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import client_for, delivery_for
+from target_snapchat_capi.orders import OrderGate
 from target_snapchat_capi.outputs import OutputError, check_writable
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.reader import SingerMessageReader
@@ -87,17 +89,28 @@ class TargetSnapchatCAPI(Target):
             th.Property(
                 "pixel_id",
                 th.StringType,
-                required=True,
                 title="Pixel ID",
-                description="Snap Pixel ID (a UUID) that receives the OFFLINE events.",
+                description="Snap Pixel ID (a UUID) that receives the OFFLINE events (required unless pixels is set).",
             ),
             th.Property(
                 "access_token",
                 th.StringType,
-                required=True,
                 secret=True,
                 title="Access token",
-                description="Conversions API token from Snapchat Ads Manager.",
+                description="Conversions API token from Snapchat Ads Manager (required with pixel_id).",
+            ),
+            th.Property(
+                "pixels",
+                th.ObjectType(
+                    additional_properties=th.ObjectType(
+                        th.Property("pixel_id", th.StringType, required=True),
+                        th.Property("access_token", th.StringType, required=True, secret=True),
+                    )
+                ),
+                secret=True,
+                title="Pixels by route",
+                description="{route value: {pixel_id, access_token}}: each event goes to the pixel of its mapped "
+                "pixel_route column (a store, brand or market); unlisted routes are rejected as unknown_pixel_route.",
             ),
             th.Property(
                 "api_url",
@@ -125,6 +138,31 @@ class TargetSnapchatCAPI(Target):
                 th.ObjectType(additional_properties=th.StringType),
                 description="{source value: Snap event name}, e.g. {'Closed Won': 'PURCHASE', "
                 "'refund': 'CUSTOM_EVENT_1'}. Matched case-insensitively.",
+            ),
+            th.Property(
+                "unmapped_event_names",
+                th.StringType,
+                allowed_values=["reject", "skip"],
+                description="Source event names neither in event_name_map nor Snap's own (CRM stages such as "
+                "Qualified): reject (unknown_event_name) or skip (counted as skipped_stage, no rejects line).",
+            ),
+            th.Property(
+                "group_line_items",
+                th.BooleanType,
+                description="Rows of a stream sharing a non-blank order id (and mapping an item column) are one "
+                "order: one PURCHASE with contents, content_ids and num_items.",
+            ),
+            th.Property(
+                "line_item_value",
+                th.StringType,
+                allowed_values=["order_total", "sum"],
+                description="An order's value: order_total (the total its rows carry; rows that disagree are "
+                "rejected) or sum (line values, or quantity x item price).",
+            ),
+            th.Property(
+                "max_open_orders",
+                th.IntegerType,
+                description="Orders held open at once while their lines arrive; beyond it the oldest is sent.",
             ),
             th.Property(
                 "mapping",
@@ -274,10 +312,12 @@ class TargetSnapchatCAPI(Target):
             RejectsFile(self.settings.paths.rejects, self.report.started_at),
             source_timezone=self.settings.events.source_timezone,
         )
+        order_gate = OrderGate()
         self.pipeline = DeliveryPipeline(
             delivery_for(self.settings, self.accounting),
             self.accounting,
             self.emit_state if self.settings.mode.emits_state else None,
+            order_gate=order_gate,
         )
         self._sink_class = SnapchatCAPISink.bind(
             SinkServices(
@@ -285,6 +325,7 @@ class TargetSnapchatCAPI(Target):
                 accounting=self.accounting,
                 pipeline=self.pipeline,
                 batch_size=self.settings.delivery.sink_batch_size,
+                order_gate=order_gate,
                 guard=self.settings.guard,
             )
         )

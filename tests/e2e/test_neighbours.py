@@ -45,7 +45,7 @@ AUDITED_SENSITIVE = {
         "sftp.private_key",
         "sftp.private_key_passphrase",
     },
-    "target-snapchat-capi": {"access_token", "stream_map_config"},
+    "target-snapchat-capi": {"access_token", "pixels", "stream_map_config"},  # pixels: each holds a token
 }
 # The Meltano kinds a JSON-schema type may be declared as.
 KINDS_FOR_TYPE = {

@@ -442,7 +442,9 @@ def test_event_id_from_key_properties_is_the_documented_recipe_and_stable() -> N
     del row["order_id"]
     first = build_event(row, columns=columns, key_properties=("row_id",))
     again = build_event(dict(row), columns=columns, key_properties=("row_id",))
-    expected = sha(json.dumps([PIXEL, "purchases", ["42"]], sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    expected = sha(
+        json.dumps([PIXEL, "purchases", "PURCHASE", ["42"]], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    )
     assert first.event_id == again.event_id == expected
     # The same content typed differently on the way in (a string, a float) gives the same id.
     assert build_event({**row, "row_id": "42"}, columns=columns, key_properties=("row_id",)).event_id == expected
@@ -541,7 +543,7 @@ def test_hubspot_shaped_record_builds_without_a_mapper() -> None:
         "fn": [sha("zoë")],
     }
     assert event.body["custom_data"] == {"value": 2500.0, "currency": "USD"}
-    assert event.event_id == sha(json.dumps([PIXEL, "deals", ["901"]], separators=(",", ":")))
+    assert event.event_id == sha(json.dumps([PIXEL, "deals", "PURCHASE", ["901"]], separators=(",", ":")))
 
 
 # -- settings

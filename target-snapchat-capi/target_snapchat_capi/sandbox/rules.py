@@ -36,6 +36,7 @@ EVENT_TOP_LEVEL_FIELDS: Final[frozenset[str]] = frozenset(
         "app_data",
         "opt_out",
         "test_event_code",
+        "event_tag",
         *capi.DATA_PROCESSING_FIELDS,
     }
 )
@@ -149,7 +150,7 @@ def check_event(event: object, now: float) -> list[EventError]:
     _check_event_time(event.get("event_time"), now, errors)
     if "event_id" in event and not (isinstance(event["event_id"], str) and event["event_id"]):
         errors.append(EventError(INVALID_EVENT_ID, "event_id must be a non-empty string"))
-    for name in ("integration", "test_event_code", "event_source_url"):
+    for name in ("integration", "test_event_code", "event_source_url", "event_tag"):
         if name in event and not isinstance(event[name], str):
             errors.append(EventError(INVALID_FIELD_TYPE, f"{name} must be a string"))
 

@@ -33,7 +33,8 @@ Inspection and fault injection for tests, JSON, no token:
   "rejected_requests", "test_events", "validated_events", "stored_events", "pending_faults",
   "by_status": {"200": n, ...}}`
 - `GET /_sandbox/requests` → one summary per request to Snap's endpoints: `{"method", "path" (never the
-  query), "status" (0 for a dropped connection), "n_events", "event_ids", "fault"}`
+  query), "status" (0 for a dropped connection), "n_events", "event_ids", "fault", "pixel_id",
+  "token_sha256"}`: which pixel and which token (its SHA-256 only, never the token) each request used
 - `POST /_sandbox/reset` → forget events, deduplication keys, faults, counters and logs
 - `POST /_sandbox/faults` with a JSON list of faults (or one fault) → `{"added": n}`; 400 if any is malformed.
 
@@ -244,6 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(500, {"status": "ERROR", "reason": "Sandbox internal error"}, close=True)
 
     def _route(self) -> None:
+        self._caller: tuple[str | None, str] = (None, "")
         parts = urlsplit(self.path)
         path = parts.path
         body = self._read_body()
@@ -265,10 +267,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._log(path, 405)
             return
         token = parse_qs(parts.query).get("access_token", [""])[0]
+        self._caller = (pixel_id, token)  # for the request summary (the token only as its fingerprint)
         if expected_method == "POST":
             self._post_events(path, pixel_id, token, body, validate=sub == "/validate")
         else:
             self._get_validate_info(path, pixel_id, token, logs=sub == "/validate/logs")
+
+    def _who(self) -> dict[str, Any]:
+        pixel_id, token = self._caller
+        return {"pixel_id": pixel_id, "token": token}
 
     def _auth_failure(self, pixel_id: str, token: str) -> int | None:
         if not token or token not in self.state.tokens:
@@ -361,7 +368,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay_seconds)
         if fault.drop:
             self.close_connection = True
-            self.state.record_request(self.command, path, 0, events, fault=fault.describe())
+            self.state.record_request(self.command, path, 0, events, fault=fault.describe(), **self._who())
             self._log(path, 0)
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -374,13 +381,13 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Retry-After"] = f"{fault.retry_after:g}"
         payload = {"status": capi.STATUS_INVALID if fault.status == 400 else "ERROR", "reason": reason}
         # Recorded before answering, so that a client that reads /_sandbox/ right after its answer sees it.
-        self.state.record_request(self.command, path, fault.status, events, fault=fault.describe())
+        self.state.record_request(self.command, path, fault.status, events, fault=fault.describe(), **self._who())
         self._send_json(fault.status, payload, headers=headers)
         self._log(path, fault.status, len(events))
         return True
 
     def _answer(self, path: str, status: int, payload: object, events: list[Any] | None = None) -> None:
-        self.state.record_request(self.command, path, status, events)  # before answering: no race
+        self.state.record_request(self.command, path, status, events, **self._who())  # before answering: no race
         self._send_json(status, payload)
         self._log(path, status, None if events is None else len(events))
 

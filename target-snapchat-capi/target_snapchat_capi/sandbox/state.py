@@ -7,6 +7,7 @@ beyond that only counts and the deduplication keys.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import Counter, deque
@@ -97,6 +98,11 @@ def parse_fault(spec: Mapping[str, Any]) -> TransientFault | RejectFault:
     return fault
 
 
+def token_fingerprint(token: str) -> str:
+    """What the request summaries say about a request's token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest() if token else ""
+
+
 class _RateWindow:
     """Event counts over the last hour, for the validate/stats endpoint."""
 
@@ -182,7 +188,11 @@ class SandboxState:
         status: int,
         events: list[Any] | None = None,
         fault: str | None = None,
+        *,
+        pixel_id: str | None = None,
+        token: str = "",
     ) -> None:
+        """Summarise a request; `token` is kept only as its fingerprint (`token_fingerprint`)."""
         event_ids: list[Any] = []
         if events:
             event_ids = [event.get("event_id") if isinstance(event, dict) else None for event in events]
@@ -206,6 +216,8 @@ class SandboxState:
                     "n_events": len(events) if events else 0,
                     "event_ids": event_ids,
                     "fault": fault,
+                    "pixel_id": pixel_id,
+                    "token_sha256": token_fingerprint(token),
                 }
             )
 
