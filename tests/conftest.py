@@ -21,6 +21,8 @@ from collections.abc import Iterator
 import pytest
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 
+from tests.servers.postgres import PostgresServer, running_postgres
+
 SANDBOX_TOKEN = DEFAULT_TOKEN
 SANDBOX_PIXEL_ID = DEFAULT_PIXEL_ID
 
@@ -37,3 +39,16 @@ def sandbox(_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     _sandbox_server.state.reset()
     yield _sandbox_server
     _sandbox_server.state.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on 127.0.0.1 for the session (tests/servers/postgres.py); missing binaries fail."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """URL of the session server's `postgres` database, as a user writes it (postgresql://user@host:port/db)."""
+    return postgres_server.url()
