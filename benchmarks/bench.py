@@ -1,9 +1,12 @@
-"""Throughput and peak memory of the tap, the target and the pipeline, next to a one-process baseline.
+"""Throughput and peak memory of the tap, the target and the pipeline, next to two one-process baselines.
 
     python benchmarks/bench.py [--rows 1000000] [--bad-fraction 0] [--keep] [--profile] [--big-file-gb 1]
 
 In one run, on the same generated file (benchmarks/datagen.py; valid rows only unless --bad-fraction):
 
+  plain baseline  benchmarks/plain_baseline.py: csv + hashlib + phonenumbers, the contract's section 3 rules
+                  written plainly, no project code; bodies of 2000 sent over one keep-alive connection to the
+                  same sandbox. Every ratio in the table is against this one.
   baseline        benchmarks/baseline.py: csv + the target's EventBuilder + JSON bodies of 2000, not sent
   tap             tap-offline-csv → /dev/null
   target          a recorded Singer message file → target-snapchat-capi → the local sandbox over HTTP
@@ -24,14 +27,11 @@ import json
 import os
 import platform
 import pstats
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import datagen  # noqa: E402
+from target_snapchat_capi.sandbox.launcher import SandboxProcess, SandboxStartError  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TAP = BIN / "tap-offline-csv"
@@ -165,73 +166,16 @@ def run_pipe(tap_cmd: Command, target_cmd: Command,
 # --- the sandbox ----------------------------------------------------------------------------------
 
 
-class Sandbox:
-    """snapchat-capi-sandbox as a child process on a port it picks itself (no race for a free port)."""
+class Sandbox(SandboxProcess):
+    """snapchat-capi-sandbox as a child process on a port it picks itself (the project's one launcher)."""
 
     def __init__(self, workdir: Path, max_stored_events: int) -> None:
-        self.log_path = workdir / "sandbox.log"
-        self._log = self.log_path.open("wb")
-        cmd: list[str | os.PathLike[str]] = [
-            SANDBOX, "--port", "0", "--max-stored-events", str(max_stored_events), "--log-level", "WARNING",
-        ]  # fmt: skip
-        self.proc = _spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
-        self.url = self._read_url(timeout=30)
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError):
-                if self.get("/_sandbox/health").get("ok"):
-                    return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise BenchError(f"the sandbox did not answer; see {self.log_path}:\n{_tail(self.log_path)}")
-            time.sleep(0.1)
-
-    def _read_url(self, timeout: float) -> str:
-        """The sandbox prints one line, "listening on http://127.0.0.1:PORT", once it is bound."""
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline().decode("utf-8", "replace").strip() if ready else ""
-        if not line.startswith("listening on http://"):
-            self.stop()
-            raise BenchError(f"the sandbox did not start; see {self.log_path}:\n{_tail(self.log_path)}")
-        return line.removeprefix("listening on ")
-
-    def get(self, path: str) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + path, timeout=10) as answer:
-            result: dict[str, Any] = json.load(answer)
-            return result
-
-    def reset(self) -> None:
-        request = urllib.request.Request(self.url + "/_sandbox/reset", data=b"{}", method="POST")
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30):
-            pass
-
-    def cpu_seconds(self) -> float:
-        """CPU time the sandbox has used so far (it shares the cores with the stage being measured)."""
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-        return float("nan")
-
-    def peak_rss_mb(self) -> float | None:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._log.close()
+        extra = ["--max-stored-events", str(max_stored_events), "--log-level", "WARNING"]
+        super().__init__(log_path=workdir / "sandbox.log", extra_args=extra)
+        try:
+            self.start()
+        except SandboxStartError as error:
+            raise BenchError(f"{error}:\n{_tail(workdir / 'sandbox.log')}") from None
 
 
 # --- stages ---------------------------------------------------------------------------------------
@@ -317,6 +261,25 @@ def stage_baseline(workdir: Path, csv_path: Path, target_config: Path, rows: int
     return StageResult("baseline (1 process)", rows, measured.wall_seconds, [measured], [note])
 
 
+def stage_plain(workdir: Path, csv_path: Path, target_config: Path, rows: int, sandbox: Sandbox) -> StageResult:
+    """The plain script: the yardstick, delivering to the same sandbox as the target does."""
+    sandbox.reset()
+    out = workdir / "plain.json"
+    cmd: list[str | os.PathLike[str]] = [
+        sys.executable, HERE / "plain_baseline.py", "--file", csv_path, "--target-config", target_config,
+    ]  # fmt: skip
+    sandbox_cpu = sandbox.cpu_seconds()
+    measured, _ = run_one("plain", cmd, stdin_path=None, stdout_path=out, log_path=workdir / "plain.log")
+    result = json.loads(out.read_text(encoding="utf-8"))
+    notes = [
+        f"plain: {result['events']} events delivered in {result['requests']} requests "
+        f"({result['body_bytes'] / 1e6:.0f} MB, {result['failed_requests']} failed), skipped {result['skipped']}"
+        f"{_by_reason(result['skipped_by_reason'])}, in-process {result['seconds']} s",
+        *_delivery_note(workdir / "no-report", sandbox, sandbox_cpu),
+    ]
+    return StageResult("plain baseline (1 process)", rows, measured.wall_seconds, [measured], notes)
+
+
 def stage_tap(workdir: Path, tap_config: Path, rows: int, name: str = "tap → /dev/null") -> StageResult:
     measured, _ = run_one(
         "tap", [TAP, "--config", tap_config], stdin_path=None, stdout_path=None, log_path=workdir / "tap.log"
@@ -392,8 +355,13 @@ class _ProfileText:
 
 
 def print_table(results: Sequence[StageResult], baseline_rps: float | None) -> None:
-    columns = (("stage", "<26"), ("rows", ">10"), ("wall s", ">8"), ("rows/s", ">9"), ("x base", ">7"),
-               ("peak RSS MB", ">18"), ("CPU s", ">14"))  # fmt: skip
+    """One line per stage; ``x plain`` is its rows per second over the plain baseline's.
+
+    ``CPU µs/row`` adds up the stage's processes: on a busy machine, where wall time mostly measures waiting for a
+    core, it is the steadier figure.
+    """
+    columns = (("stage", "<26"), ("rows", ">10"), ("wall s", ">8"), ("rows/s", ">9"), ("x plain", ">7"),
+               ("peak RSS MB", ">18"), ("CPU s", ">14"), ("CPU µs/row", ">10"))  # fmt: skip
     header = " ".join(f"{name:{spec}}" for name, spec in columns)
     print(header)
     print("-" * len(header))
@@ -401,9 +369,10 @@ def print_table(results: Sequence[StageResult], baseline_rps: float | None) -> N
         ratio = f"{result.rows_per_second / baseline_rps:.2f}" if baseline_rps else "-"
         rss = " / ".join(f"{m.max_rss_mb:.0f}" for m in result.processes)
         cpu = " / ".join(f"{m.cpu_seconds:.1f}" for m in result.processes)
+        per_row = sum(m.cpu_seconds for m in result.processes) / result.rows * 1e6 if result.rows else 0.0
         print(
             f"{result.name:<26} {result.rows:>10,} {result.wall_seconds:>8.1f} "
-            f"{result.rows_per_second:>9,.0f} {ratio:>7} {rss:>18} {cpu:>14}"
+            f"{result.rows_per_second:>9,.0f} {ratio:>7} {rss:>18} {cpu:>14} {per_row:>10.0f}"
         )
     if any(len(result.processes) > 1 for result in results):
         print("(pipeline: peak RSS and CPU are tap / target)")
@@ -422,8 +391,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-concurrency", type=int, default=4)
     parser.add_argument("--max-stored-events", type=int, default=20_000,
                         help="sandbox: keep full events only up to this many (memory)")  # fmt: skip
-    parser.add_argument("--stages", default="baseline,tap,target,pipe",
-                        help="comma-separated subset of baseline,tap,target,pipe")  # fmt: skip
+    parser.add_argument("--stages", default="plain,baseline,tap,target,pipe",
+                        help="comma-separated subset of plain,baseline,tap,target,pipe")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="also profile the target alone with cProfile")
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--big-file-gb", type=float, default=None,
@@ -472,12 +441,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             tap_config, target_config = write_configs(workdir, csv_path, sandbox.url, args)
             messages: Path | None = None
-            for stage in ("baseline", "tap", "target", "pipe"):
+            for stage in ("plain", "baseline", "tap", "target", "pipe"):
                 if stage not in stages:
                     continue
-                if stage == "baseline":
-                    result = stage_baseline(workdir, csv_path, target_config, args.rows)
+                if stage == "plain":
+                    result = stage_plain(workdir, csv_path, target_config, args.rows, sandbox)
                     baseline_rps = result.rows_per_second
+                elif stage == "baseline":
+                    result = stage_baseline(workdir, csv_path, target_config, args.rows)
                 elif stage == "tap":
                     result = stage_tap(workdir, tap_config, args.rows)
                 elif stage == "target":

@@ -11,10 +11,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from target_snapchat_capi.sandbox.launcher import SandboxProcess, SandboxStartError
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -34,13 +35,11 @@ def main() -> int:
     if _sandbox_is_up():
         print(f"Something already answers on {SANDBOX_URL}; stop it first (the demo starts its own sandbox).")
         return 1
-    SANDBOX_LOG.parent.mkdir(parents=True, exist_ok=True)
-    with SANDBOX_LOG.open("wb") as sandbox_log:
-        sandbox = subprocess.Popen(
-            [str(BIN / "snapchat-capi-sandbox"), "--port", str(SANDBOX_PORT)], stdout=sandbox_log, stderr=sandbox_log
-        )
     try:
-        _wait_for_sandbox()
+        sandbox = SandboxProcess(port=SANDBOX_PORT, log_path=SANDBOX_LOG, start_timeout_seconds=15).start()
+    except SandboxStartError:
+        raise SystemExit(f"The sandbox did not start on {SANDBOX_URL}; see {SANDBOX_LOG}.") from None
+    try:
         REPORT.unlink(missing_ok=True)
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         command = [
@@ -55,8 +54,7 @@ def main() -> int:
         _print_summary(run.returncode)
         return run.returncode
     finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
+        sandbox.stop()
 
 
 def _sandbox_is_up() -> bool:
@@ -65,15 +63,6 @@ def _sandbox_is_up() -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
-
-
-def _wait_for_sandbox() -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if _sandbox_is_up():
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"The sandbox did not start on {SANDBOX_URL}.")
 
 
 def _sandbox_stats() -> dict:

@@ -1,7 +1,7 @@
 """The Snapchat Conversions API v3 contract: the one place that knows its names, fields and limits.
 
 Both the target and the local sandbox read these constants, so the two can never disagree silently.
-Source: ../shared/docs/snapchat-capi.md (the project's API contract). Pure data and tiny helpers, no I/O.
+The contract in prose: docs/snapchat-capi-contract.md (in this repository). Pure data and tiny helpers, no I/O.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from typing import Any, Final, Self
 import httpx
 import msgspec
 from target_snapchat_capi import capi
+from target_snapchat_capi.settings import DEFAULTS
 
 logger = logging.getLogger(__name__)
 
@@ -187,10 +188,10 @@ class CapiClient:
         pixel_id: str,
         access_token: str,
         *,
-        timeout_seconds: float = 30,
-        max_retries: int = 8,
-        max_concurrency: int = 4,
-        batch_size: int = capi.MAX_EVENTS_PER_REQUEST,
+        timeout_seconds: float = DEFAULTS["request_timeout_seconds"],
+        max_retries: int = DEFAULTS["max_retries"],
+        max_concurrency: int = DEFAULTS["max_concurrency"],
+        batch_size: int = DEFAULTS["batch_size"],
         backoff_base_seconds: float = 0.5,
         backoff_max_seconds: float = 60,
         user_agent: str = DEFAULT_USER_AGENT,

@@ -6,7 +6,8 @@ reason, in this order. Normalisation outcomes are counted for records that reach
 
 Rejection reasons (stable codes): ``unknown_event_name``, ``missing_event_time``, ``invalid_event_time``,
 ``stale_event``, ``future_event``, ``missing_match_keys``, ``missing_value``, ``invalid_value``,
-``missing_currency``, ``invalid_currency``. Messages name fields and columns, never a cell's value.
+``missing_currency``, ``invalid_currency`` (and, decided outside the builder, ``missing_key_property`` by the sink
+and ``api_rejected`` by delivery). Messages name fields and columns, never a cell's value.
 
 Event name: the mapped column's value, trimmed, looked up case-insensitively in ``event_name_map``; else,
 upper-cased with spaces and hyphens as underscores, it passes if it is one of Snap's names; else
@@ -43,23 +44,24 @@ event_id recipe (same input, same id, on every run):
 2. the ``order_id`` value, the same way; else
 3. ``sha256_hex(json.dumps([pixel_id, stream_name, key_values], sort_keys=True, ensure_ascii=False,
    separators=(",", ":"), default=str))`` where ``key_values`` is the list of the record's key-property values
-   in key-property order, or, when the stream has no key properties, the record itself without its ``_sdc_*``
-   columns; each value in one canonical form (scalars as text, whole numbers without ``.0``; ISO date-times
-   with a zone, and datetime objects, in UTC without offset), so that how a cell was typed on the way in
-   (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
+   in key-property order, or, when the stream has no key properties or one of them is blank or null, the record
+   itself without its ``_sdc_*`` columns (counted as ``event_id_from_content`` when a key was blank: a blank key
+   must never make different rows one event); each value in one canonical form (scalars as text, whole numbers
+   without ``.0``; ISO date-times with a zone, and datetime objects, in UTC without offset), so that how a cell
+   was typed on the way in (``10``/``10.0``/``"10"``, a string or a parsed datetime) does not change the id.
 """
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
+import enum
 import json
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
-import pycountry
 from target_snapchat_capi import capi, normalize
 from target_snapchat_capi.cells import (
     CUSTOM_CONVERTERS,
@@ -75,13 +77,12 @@ from target_snapchat_capi.cells import (
 from target_snapchat_capi.mapping import (
     CUSTOM_FIELD_KEYS,
     SDC_PREFIX,
-    ConfigError,
     ResolvedMapping,
-    canonical_field,
     compile_getter,
     properties_from_record,
     resolve_mapping,
 )
+from target_snapchat_capi.settings import CURRENCY_CODES, PURCHASE, ConfigError, EventSettings
 
 __all__ = [
     "CURRENCY_CODES",
@@ -89,183 +90,33 @@ __all__ = [
     "Event",
     "EventBuilder",
     "EventSettings",
+    "RejectReason",
     "Rejection",
 ]
 
-#: ISO-4217 alphabetic codes, built once.
-CURRENCY_CODES: Final[frozenset[str]] = frozenset(currency.alpha_3 for currency in pycountry.currencies)
-
-PURCHASE: Final = "PURCHASE"
-DEFAULT_INTEGRATION: Final = "target-snapchat-capi"
 _SECONDS_PER_DAY: Final = 86_400
 _EVENT_NAME_CACHE_LIMIT: Final = 1024
 
 _Getter = Callable[[Mapping[str, Any]], Any]
 
 
-# ----------------------------------------------------------------------------------------------------
-# Settings
+class RejectReason(enum.StrEnum):
+    """Why a record was not sent: stable codes, written as these strings to the report and the rejects file."""
 
-
-def _optional_text(config: Mapping[str, Any], key: str) -> str | None:
-    value = config.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} must be a string")
-    return value.strip() or None
-
-
-def _json_setting(config: Mapping[str, Any], key: str) -> Any:
-    """Objects and arrays may arrive as JSON text (environment variables); decode them."""
-    value = config.get(key)
-    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{key} is not valid JSON ({error.msg} at position {error.pos})") from None
-    return value
-
-
-def _int_setting(config: Mapping[str, Any], key: str, default: int | None, minimum: int) -> int | None:
-    value = config.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise ConfigError(f"{key} must be a whole number")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a whole number") from None
-    if number != value and not isinstance(value, str):
-        raise ConfigError(f"{key} must be a whole number")
-    if number < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}")
-    return number
-
-
-def _event_name_setting(key: str, value: Any) -> str:
-    if not isinstance(value, str) or value.strip().upper() not in capi.EVENT_NAMES:
-        raise ConfigError(f"{key} must be one of Snapchat's event names ({', '.join(sorted(capi.EVENT_NAMES))})")
-    return value.strip().upper()
-
-
-@dataclass(frozen=True)
-class EventSettings:
-    """The settings that shape events. Build it with ``from_config`` to get validated values."""
-
-    pixel_id: str
-    action_source: str = "OFFLINE"
-    integration: str | None = DEFAULT_INTEGRATION
-    event_name: str = PURCHASE
-    #: source value -> Snap name; matched trimmed and case-insensitively
-    event_name_map: Mapping[str, str] = field(default_factory=dict)
-    #: Snap field -> source column path (None switches auto-detection off for that field)
-    mapping: Mapping[str, str | None] = field(default_factory=dict)
-    default_phone_country: str | None = None
-    default_currency: str | None = None
-    max_event_age_days: int = capi.MAX_EVENT_AGE_DAYS
-    future_tolerance_minutes: int = capi.FUTURE_TOLERANCE_SECONDS // 60
-    data_processing_options: tuple[str, ...] | None = None
-    data_processing_options_country: int | None = None
-    data_processing_options_state: int | None = None
-    #: when set, sent on each event as ``test_event_code`` (assumed field name)
-    test_event_code: str | None = None
-    #: the zone of times written without one (``2026-11-27 18:30``); an IANA name, UTC by default
-    source_timezone: str = "UTC"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> EventSettings:
-        """Validated settings from the target's config; unknown keys are ignored. Raises ConfigError."""
-        pixel_id = _optional_text(config, "pixel_id")
-        if not pixel_id:
-            raise ConfigError("pixel_id is required: the Snap Pixel ID (a UUID) that offline events go to")
-
-        action_source = (_optional_text(config, "action_source") or "OFFLINE").upper()
-        if action_source not in capi.ACTION_SOURCES:
-            raise ConfigError(f"action_source must be one of {', '.join(sorted(capi.ACTION_SOURCES))}")
-
-        # Partners set integration on every event (contract section 1): a blank setting keeps the default.
-        integration = _optional_text(config, "integration") or DEFAULT_INTEGRATION
-        event_name = _event_name_setting("event_name", config.get("event_name") or PURCHASE)
-
-        raw_name_map = _json_setting(config, "event_name_map") or {}
-        if not isinstance(raw_name_map, Mapping):
-            raise ConfigError('event_name_map must be an object, e.g. {"Closed Won": "PURCHASE"}')
-        event_name_map = {
-            str(source).strip().casefold(): _event_name_setting(f"event_name_map[{source!r}]", snap_name)
-            for source, snap_name in raw_name_map.items()
-        }
-
-        raw_mapping = _json_setting(config, "mapping") or {}
-        if not isinstance(raw_mapping, Mapping):
-            raise ConfigError('mapping must be an object of Snap field -> source column, e.g. {"em": "Email"}')
-        mapping: dict[str, str | None] = {}
-        for key, column in raw_mapping.items():
-            if column is not None and not isinstance(column, str):
-                raise ConfigError(f"mapping[{key!r}] must be a column name (or null to switch the field off)")
-            mapping[canonical_field(str(key))] = column
-
-        default_phone_country = _optional_text(config, "default_phone_country")
-        if default_phone_country is not None:
-            if default_phone_country.lower() not in normalize.ALPHA_2_CODES:
-                raise ConfigError("default_phone_country must be an ISO-3166 alpha-2 code such as US or GB")
-            default_phone_country = default_phone_country.upper()
-
-        default_currency = _optional_text(config, "default_currency")
-        if default_currency is not None:
-            default_currency = default_currency.upper()
-            if default_currency not in CURRENCY_CODES:
-                raise ConfigError("default_currency must be an ISO-4217 code such as USD or EUR")
-
-        max_age = _int_setting(config, "max_event_age_days", capi.MAX_EVENT_AGE_DAYS, 1)
-        assert max_age is not None
-        if max_age > capi.MAX_EVENT_AGE_DAYS:
-            raise ConfigError(
-                f"max_event_age_days cannot exceed {capi.MAX_EVENT_AGE_DAYS}: Snapchat rejects older events"
-            )
-        tolerance = _int_setting(config, "future_tolerance_minutes", capi.FUTURE_TOLERANCE_SECONDS // 60, 0)
-        assert tolerance is not None
-        if tolerance > capi.FUTURE_TOLERANCE_SECONDS // 60:
-            raise ConfigError(
-                f"future_tolerance_minutes cannot exceed {capi.FUTURE_TOLERANCE_SECONDS // 60}: "
-                "Snapchat rejects events further in the future"
-            )
-
-        source_timezone = _optional_text(config, "source_timezone") or "UTC"
-        try:
-            zoneinfo.ZoneInfo(source_timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                "source_timezone must be an IANA time zone name such as Europe/Paris or America/New_York"
-            ) from None
-
-        raw_options = _json_setting(config, "data_processing_options")
-        options: tuple[str, ...] | None = None
-        if raw_options is not None and raw_options != "":
-            if isinstance(raw_options, str):
-                raw_options = [raw_options]
-            if not isinstance(raw_options, Sequence) or not all(isinstance(o, str) for o in raw_options):
-                raise ConfigError('data_processing_options must be a list of strings, e.g. ["LDU"]')
-            options = tuple(option.strip() for option in raw_options if option.strip())
-
-        return cls(
-            pixel_id=pixel_id,
-            action_source=action_source,
-            integration=integration,
-            event_name=event_name,
-            event_name_map=event_name_map,
-            mapping=mapping,
-            default_phone_country=default_phone_country,
-            default_currency=default_currency,
-            max_event_age_days=max_age,
-            future_tolerance_minutes=tolerance,
-            data_processing_options=options,
-            data_processing_options_country=_int_setting(config, "data_processing_options_country", None, 0),
-            data_processing_options_state=_int_setting(config, "data_processing_options_state", None, 0),
-            test_event_code=_optional_text(config, "test_event_code"),
-            source_timezone=source_timezone,
-        )
+    UNKNOWN_EVENT_NAME = "unknown_event_name"
+    MISSING_EVENT_TIME = "missing_event_time"
+    INVALID_EVENT_TIME = "invalid_event_time"
+    STALE_EVENT = "stale_event"
+    FUTURE_EVENT = "future_event"
+    MISSING_MATCH_KEYS = "missing_match_keys"
+    MISSING_VALUE = "missing_value"
+    INVALID_VALUE = "invalid_value"
+    MISSING_CURRENCY = "missing_currency"
+    INVALID_CURRENCY = "invalid_currency"
+    #: the record lacks one of its stream's key properties (set by the sink, before the builder)
+    MISSING_KEY_PROPERTY = "missing_key_property"
+    #: Snapchat refused the event after it was sent (set by delivery, not by the builder)
+    API_REJECTED = "api_rejected"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -281,9 +132,22 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    reason: str  #: a stable code (see the module docstring)
+    reason: str  #: a stable code: a RejectReason (a str), written as its string
     message: str  #: names fields and columns, never a cell's value
     event_id: str | None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _Rejected(Exception):
+    """A step found why the record cannot be sent; `build` turns it into a Rejection with the event id."""
+
+    def __init__(self, reason: RejectReason, message: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -379,75 +243,93 @@ class EventBuilder:
     # -- per record
 
     def build(self, record: Mapping[str, Any], now: float) -> Event | Rejection:
-        """The event for ``record``, or why it cannot be sent. ``now`` is epoch seconds (a float is fine)."""
+        """The event for ``record``, or why it cannot be sent. ``now`` is epoch seconds (a float is fine).
+
+        The steps run in this order and the first that fails decides the reason:
+        name -> time -> user data -> custom data -> body.
+        """
         if not self._resolved:
             self._resolve_from_record(record)
-        settings = self._settings
         event_id = self._event_id(record)
+        try:
+            event_name = self._event_name(record)
+            event_time = self._event_time(record, now)
+            user_data = self._user_data(record)
+            custom_data = self._custom_data(record, event_name)
+        except _Rejected as rejected:
+            return Rejection(rejected.reason, rejected.message, event_id)
+        return self._event(
+            record,
+            event_id=event_id,
+            event_name=event_name,
+            event_time=event_time,
+            user_data=user_data,
+            custom_data=custom_data,
+        )
 
-        # Event name
-        event_name = settings.event_name
-        if self._get_event_name is not None:
-            raw_name = self._get_event_name(record)
-            if raw_name is not None and raw_name != "":
-                name_text = cell_text(raw_name)
-                resolved_name = self._resolve_event_name(name_text) if name_text is not None else None
-                if resolved_name is None:
-                    return Rejection(
-                        "unknown_event_name",
-                        f"the event name in column {self._mapping.fields['event_name']!r} is not a Snapchat "
-                        "event name and is not in event_name_map; add it to event_name_map",
-                        event_id,
-                    )
-                event_name = resolved_name
+    # -- the steps
 
-        # Event time
+    def _event_name(self, record: Mapping[str, Any]) -> str:
+        if self._get_event_name is None:
+            return self._settings.event_name
+        raw_name = self._get_event_name(record)
+        if raw_name is None or raw_name == "":
+            return self._settings.event_name
+        name_text = cell_text(raw_name)
+        resolved_name = self._resolve_event_name(name_text) if name_text is not None else None
+        if resolved_name is None:
+            raise _Rejected(
+                RejectReason.UNKNOWN_EVENT_NAME,
+                f"the event name in column {self._mapping.fields['event_name']!r} is not a Snapchat "
+                "event name and is not in event_name_map; add it to event_name_map",
+            )
+        return resolved_name
+
+    def _event_time(self, record: Mapping[str, Any], now: float) -> int:
         if self._get_event_time is None:
-            return Rejection(
-                "missing_event_time",
+            raise _Rejected(
+                RejectReason.MISSING_EVENT_TIME,
                 "no column is mapped to event_time; set mapping.event_time to the conversion time column",
-                event_id,
             )
         time_column = self._time_column
         raw_time = self._get_event_time(record)
         if raw_time is None or raw_time == "":
-            return Rejection("missing_event_time", f"column {time_column!r} is blank", event_id)
+            raise _Rejected(RejectReason.MISSING_EVENT_TIME, f"column {time_column!r} is blank")
         event_time = parse_event_time(raw_time, self._naive_zone)
         if event_time is None:
-            return Rejection(
-                "invalid_event_time",
+            raise _Rejected(
+                RejectReason.INVALID_EVENT_TIME,
                 f"column {time_column!r} is not a time (epoch seconds or milliseconds, ISO-8601, "
                 "YYYY-MM-DD HH:MM:SS or MM/DD/YYYY HH:MM)",
-                event_id,
             )
         if now - event_time > self._max_age_seconds:
-            return Rejection(
-                "stale_event",
-                f"event_time (column {time_column!r}) is more than {settings.max_event_age_days} days old",
-                event_id,
+            raise _Rejected(
+                RejectReason.STALE_EVENT,
+                f"event_time (column {time_column!r}) is more than {self._settings.max_event_age_days} days old",
             )
         if event_time - now > self._future_tolerance_seconds:
-            return Rejection(
-                "future_event",
-                f"event_time (column {time_column!r}) is more than {settings.future_tolerance_minutes} "
+            raise _Rejected(
+                RejectReason.FUTURE_EVENT,
+                f"event_time (column {time_column!r}) is more than {self._settings.future_tolerance_minutes} "
                 "minutes in the future",
-                event_id,
             )
+        return event_time
 
-        # User data
-        outcomes = self._outcomes
+    def _user_data(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Normalised, hashed user_data; each cell's outcome counted. Rejects a row without a usable match key."""
         user_data: dict[str, Any] = {}
         dropped: list[tuple[str, str]] = []
-        row_country: str | None = None
-        phone_default = settings.default_phone_country
-        if self._get_country is not None:
-            raw_country = self._get_country(record)
-            country_text = cell_text(raw_country)
-            if country_text and country_text.strip() and not normalize.is_placeholder(country_text):
-                row_country = normalize.normalize_country(country_text)
-                if row_country is None:
-                    # The row names a country we cannot read: guessing the default could give a wrong number.
-                    phone_default = None
+        self._simple_user_fields(record, user_data, dropped)
+        if self._get_phone is not None or self._get_zip is not None:
+            self._phone_and_zip(record, user_data, dropped)
+        if not capi.has_min_match_keys(user_data):
+            raise _Rejected(RejectReason.MISSING_MATCH_KEYS, self._match_key_message(dropped))
+        return user_data
+
+    def _simple_user_fields(
+        self, record: Mapping[str, Any], user_data: dict[str, Any], dropped: list[tuple[str, str]]
+    ) -> None:
+        outcomes = self._outcomes
         for snap_field, get, prepare, plain, not_scalar in self._user_steps:
             raw = get(record)
             if raw is None or raw == "":
@@ -464,32 +346,56 @@ class EventBuilder:
                 user_data[snap_field] = value
             else:
                 user_data[snap_field] = [value]
+
+    def _phone_and_zip(
+        self, record: Mapping[str, Any], user_data: dict[str, Any], dropped: list[tuple[str, str]]
+    ) -> None:
+        """ph and zp read with the row's country (a phone in national format needs it)."""
+        row_country, phone_default = self._row_country(record)
         if self._get_phone is not None:
             raw = self._get_phone(record)
             if raw is not None and raw != "":
                 text = raw if isinstance(raw, str) else cell_text(raw)
-                value, outcome = (
+                prepared = (
                     normalize.prepare_ph(text, row_country, phone_default) if text is not None else (None, "ph_invalid")
                 )
-                outcomes[outcome] += 1
-                if value is None:
-                    dropped.append(("ph", outcome))
-                else:
-                    user_data["ph"] = [value]
+                self._keep_user_value("ph", prepared, user_data, dropped)
         if self._get_zip is not None:
             raw = self._get_zip(record)
             if raw is not None and raw != "":
                 text = raw if isinstance(raw, str) else cell_text(raw)
-                value, outcome = normalize.prepare_zp(text, row_country) if text is not None else (None, "zp_invalid")
-                outcomes[outcome] += 1
-                if value is None:
-                    dropped.append(("zp", outcome))
-                else:
-                    user_data["zp"] = [value]
-        if not capi.has_min_match_keys(user_data):
-            return Rejection("missing_match_keys", self._match_key_message(dropped), event_id)
+                prepared = normalize.prepare_zp(text, row_country) if text is not None else (None, "zp_invalid")
+                self._keep_user_value("zp", prepared, user_data, dropped)
 
-        # Custom data
+    def _keep_user_value(
+        self,
+        snap_field: str,
+        prepared: tuple[str | None, str],
+        user_data: dict[str, Any],
+        dropped: list[tuple[str, str]],
+    ) -> None:
+        value, outcome = prepared
+        self._outcomes[outcome] += 1
+        if value is None:
+            dropped.append((snap_field, outcome))
+        else:
+            user_data[snap_field] = [value]
+
+    def _row_country(self, record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """The row's country (alpha-2) and the default country for reading its phone number."""
+        phone_default = self._settings.default_phone_country
+        if self._get_country is None:
+            return None, phone_default
+        country_text = cell_text(self._get_country(record))
+        if not country_text or not country_text.strip() or normalize.is_placeholder(country_text):
+            return None, phone_default
+        row_country = normalize.normalize_country(country_text)
+        if row_country is None:
+            # The row names a country we cannot read: guessing the default could give a wrong number.
+            return None, None
+        return row_country, phone_default
+
+    def _custom_data(self, record: Mapping[str, Any], event_name: str) -> dict[str, Any]:
         custom_data: dict[str, Any] = {}
         for name, get, convert, invalid in self._custom_steps:
             raw = get(record)
@@ -497,14 +403,24 @@ class EventBuilder:
                 continue
             converted = convert(raw)
             if converted is None:
-                outcomes[invalid] += 1
+                self._outcomes[invalid] += 1
             else:
                 custom_data[name] = converted
-        rejection = self._value_and_currency(record, event_name, custom_data, event_id)
-        if rejection is not None:
-            return rejection
+        is_purchase = event_name == PURCHASE
+        self._value(record, is_purchase, custom_data)
+        self._currency(record, is_purchase, custom_data)
+        return custom_data
 
-        # Event
+    def _event(
+        self,
+        record: Mapping[str, Any],
+        *,
+        event_id: str,
+        event_name: str,
+        event_time: int,
+        user_data: dict[str, Any],
+        custom_data: dict[str, Any],
+    ) -> Event:
         body: dict[str, Any] = {
             "event_name": event_name,
             "event_time": event_time,
@@ -519,7 +435,6 @@ class EventBuilder:
             if url:
                 body["event_source_url"] = url
         self._add_data_processing(record, body)
-
         match_keys = tuple(key for key in _SINGLE_REPORTED_KEYS if key in user_data)
         if "client_ip_address" in user_data and "client_user_agent" in user_data:
             match_keys += ("ip_ua",)
@@ -534,9 +449,15 @@ class EventBuilder:
             return order_id
         # Values go in as text (cell_text), so the id does not change with how a cell was typed on the way in
         # (10 / 10.0 / "10", a date-time string / datetime object): only a change of content changes it.
+        identity: Any = None
         if self._key_properties:
-            identity: Any = [canonical(record.get(key)) for key in self._key_properties]
-        else:
+            key_values = [record.get(key) for key in self._key_properties]
+            if any(_is_blank(value) for value in key_values):
+                # A blank key would make every such row (five walk-in sales) one event: use the row's content.
+                self._outcomes["event_id_from_content"] += 1
+            else:
+                identity = [canonical(value) for value in key_values]
+        if identity is None:
             identity = {key: canonical(value) for key, value in record.items() if not key.startswith(SDC_PREFIX)}
         identity_text = json.dumps(
             [self._settings.pixel_id, self._stream_name, identity],
@@ -579,29 +500,27 @@ class EventBuilder:
             parts.append(f"not mapped: {', '.join(unmapped)}")
         return f"no usable match key ({_MATCH_KEY_HELP}); " + "; ".join(parts)
 
-    def _value_and_currency(
-        self, record: Mapping[str, Any], event_name: str, custom_data: dict[str, Any], event_id: str
-    ) -> Rejection | None:
-        is_purchase = event_name == PURCHASE
+    def _value(self, record: Mapping[str, Any], is_purchase: bool, custom_data: dict[str, Any]) -> None:
         columns = self._mapping.fields
         if self._get_value is not None:
             raw_value = self._get_value(record)
             if raw_value is not None and raw_value != "":
                 value = parse_value(raw_value)
-                if value is None or (is_purchase and value < 0):
-                    if is_purchase:
-                        return Rejection(
-                            "invalid_value",
-                            f"PURCHASE needs a non-negative number in column {columns['value']!r}",
-                            event_id,
-                        )
-                    self._outcomes["value_invalid"] += 1
-                else:
+                if value is not None and not (is_purchase and value < 0):
                     custom_data["value"] = value
+                elif is_purchase:
+                    raise _Rejected(
+                        RejectReason.INVALID_VALUE,
+                        f"PURCHASE needs a non-negative number in column {columns['value']!r}",
+                    )
+                else:
+                    self._outcomes["value_invalid"] += 1
         if is_purchase and "value" not in custom_data:
             where = f"column {columns['value']!r} is blank" if "value" in columns else "no column is mapped to value"
-            return Rejection("missing_value", f"PURCHASE needs a value; {where}", event_id)
+            raise _Rejected(RejectReason.MISSING_VALUE, f"PURCHASE needs a value; {where}")
 
+    def _currency(self, record: Mapping[str, Any], is_purchase: bool, custom_data: dict[str, Any]) -> None:
+        columns = self._mapping.fields
         currency: str | None = None
         if self._get_currency is not None:
             raw_currency = self._get_currency(record)
@@ -609,10 +528,9 @@ class EventBuilder:
                 currency_text = cell_text(raw_currency)
                 currency = currency_text.strip().upper() if currency_text is not None else "?"
                 if currency and currency not in CURRENCY_CODES:
-                    return Rejection(
-                        "invalid_currency",
+                    raise _Rejected(
+                        RejectReason.INVALID_CURRENCY,
                         f"column {columns['currency']!r} is not an ISO-4217 currency code",
-                        event_id,
                     )
         currency = currency or self._settings.default_currency
         if currency is not None:
@@ -623,12 +541,10 @@ class EventBuilder:
                 if "currency" in columns
                 else "no column is mapped to currency"
             )
-            return Rejection(
-                "missing_currency",
+            raise _Rejected(
+                RejectReason.MISSING_CURRENCY,
                 f"PURCHASE needs a currency; {where} and default_currency is not set",
-                event_id,
             )
-        return None
 
     def _add_data_processing(self, record: Mapping[str, Any], body: dict[str, Any]) -> None:
         settings = self._settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import time
@@ -11,13 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from target_snapchat_capi.capi import REPORTED_MATCH_KEYS
+from target_snapchat_capi.settings import Mode
+
+
+class RunStatus(enum.StrEnum):
+    """How a run ended (the report's `status`)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 @dataclass
 class RunReport:
-    """Everything a run counts. Sinks add to it; the target writes it at the end, also when the run fails."""
+    """Everything a run counts. Only `accounting.Accounting` adds to it; written at the end, also on failure."""
 
-    mode: str = "live"  # live | validate_only | dry_run
+    mode: Mode = Mode.LIVE
     records_read: int = 0
     events_delivered: int = 0
     events_rejected: int = 0
@@ -30,7 +40,7 @@ class RunReport:
     #: validate_only: Snap's per-event verdicts by status, and how many warnings they carried.
     validation: Counter[str] = field(default_factory=Counter)
     streams: dict[str, Counter[str]] = field(default_factory=dict)
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     error: str | None = None
     started_monotonic: float = field(default_factory=time.monotonic)
     started_at: float = field(default_factory=time.time)
@@ -75,7 +85,7 @@ class RunReport:
             "normalisation": dict(sorted(self.normalisation.items())),
             "streams": {name: dict(sorted(counts.items())) for name, counts in sorted(self.streams.items())},
         }
-        if self.mode == "validate_only":
+        if self.mode is Mode.VALIDATE_ONLY:
             report["validation"] = dict(sorted(self.validation.items()))
         return report
 
@@ -93,13 +103,13 @@ class RunReport:
         """A short human summary for stderr."""
         report = self.to_dict()
         delivered_label = {
-            "live": "delivered",
-            "validate_only": "valid (validate only)",
-            "dry_run": "written (dry run)",
+            Mode.LIVE: "delivered",
+            Mode.VALIDATE_ONLY: "valid (validate only)",
+            Mode.DRY_RUN: "written (dry run)",
         }
         lines = [
-            f"Snapchat CAPI run {report['status']} ({self.mode}): {report['records_read']} records read, "
-            f"{report['events_delivered']} {delivered_label.get(self.mode, 'delivered')}, "
+            f"Snapchat CAPI run {report['status']} ({self.mode.value}): {report['records_read']} records read, "
+            f"{report['events_delivered']} {delivered_label[self.mode]}, "
             f"{report['events_rejected']} rejected, {report['requests']} requests, {report['retries']} retries, "
             f"{report['duration_seconds']} s ({report['events_per_second']} events/s).",
         ]

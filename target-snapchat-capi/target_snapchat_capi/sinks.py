@@ -1,74 +1,142 @@
-"""The Singer side of the target: one sink per stream. Thin: build events, hand batches to delivery, count."""
+"""The Singer side of the target: one sink per stream. Thin: build events, hand batches to the pipeline.
+
+A sink gets everything it needs at construction (`SinkServices`, bound to the class by `SnapchatCAPISink.bind`);
+it never reaches back into the target. Every record, with or without stream maps, arrives through the SDK's own
+record path and hooks (`preprocess_record`, `process_record`, the record-count metric).
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
-from target_snapchat_capi.events import Event, EventBuilder
+from target_snapchat_capi.accounting import Accounting, Source
+from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
+from target_snapchat_capi.pipeline import DeliveryPipeline
 
 if TYPE_CHECKING:
     from singer_sdk import Target
-    from target_snapchat_capi.target import RunContext
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 SOURCE_FILE_COLUMN = "_sdc_source_file"
 SOURCE_LINE_COLUMN = "_sdc_source_lineno"
 
 
+@dataclass(frozen=True)
+class SinkServices:
+    """What every sink of one run shares."""
+
+    event_settings: EventSettings
+    accounting: Accounting
+    pipeline: DeliveryPipeline
+    #: events a sink collects before it drains: one request's worth per connection
+    batch_size: int
+
+
 class SnapchatCAPISink(BatchSink):
-    """Turns each record into a CAPI event (or a rejection) and delivers a batch when the sink drains.
+    """Turns each record into a CAPI event (or a rejection) and hands a batch to the pipeline when it drains.
 
     A batch is `batch_size * max_concurrency` events, so one drain fills every connection. The batch is delivered in
-    the background while the next one is built; the target holds each STATE back until the batches before it have
-    settled (see `RunContext`).
+    the background while the next one is built; the pipeline holds each STATE back until the batches before it have
+    settled.
     """
+
+    services: ClassVar[SinkServices]
+
+    @classmethod
+    def bind(cls, services: SinkServices) -> type[SnapchatCAPISink]:
+        """This sink class with the run's services, for `Target.get_sink_class` (the SDK constructs sinks)."""
+        return type(cls.__name__, (cls,), {"services": services})
 
     def __init__(
         self,
         target: Target,
         stream_name: str,
         schema: dict,
-        key_properties: list[str] | None,
+        key_properties: Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        run: RunContext = target.run  # type: ignore[attr-defined]
-        self.run = run
+        services = self.services
+        self._accounting = services.accounting
+        self._pipeline = services.pipeline
+        self._batch_size = services.batch_size
         self.builder = EventBuilder(
-            run.event_settings,
+            services.event_settings,
             stream_name,
             schema,
-            key_properties or [],
-            run.report.normalisation,
+            list(key_properties or []),
+            services.accounting.normalisation_outcomes(),
         )
+        self._reads = services.accounting.reads(stream_name)
+        self._key_names = tuple(key_properties or ())
+        #: key properties the record being processed lacked (set by preprocess_record, read by process_record)
+        self._missing_keys: tuple[str, ...] = ()
         self._events: list[Event] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
-        self._sources: list[tuple[Any, Any]] = []
-        self._stream_counts = run.report.stream_counts(stream_name)
+        self._sources: list[Source] = []
         self.logger.info("Stream '%s' mapping: %s", stream_name, self.builder.mapping.describe())
+
+    # -- SDK settings this target decides for itself
 
     @property
     def max_size(self) -> int:
-        return self.run.sink_batch_size
+        return self._batch_size
+
+    @property
+    def include_sdc_metadata_properties(self) -> bool:
+        """The SDK's `_sdc_*` columns are never sent; the tap's own ones (source file and line) are kept."""
+        return False
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """No JSON-schema validation by the SDK: its errors quote cell values (personal data). The event builder
+        checks what Snapchat needs and reports by field and reason."""
+        return None
 
     def _validate_and_parse(self, record: dict) -> dict:
-        """No JSON-schema validation or timestamp parsing by the SDK: their error logs quote cell values (personal
-        data), and the event builder checks and parses what Snapchat needs, reporting by field and reason."""
+        """Private SDK hook (see sdk_private.py): skip the SDK's timestamp parsing too, for the same reason; the
+        builder reads times itself (and faster)."""
+        return record
+
+    # -- records and batches
+
+    def preprocess_record(self, record: dict, context: dict) -> dict:
+        """A record without one of its key properties becomes a counted rejection (the SDK would stop the run)."""
+        for key in self._key_names:
+            if key not in record:
+                self._missing_keys = tuple(name for name in self._key_names if name not in record)
+                for name in self._missing_keys:
+                    record[name] = None  # passes the SDK's key check; process_record rejects the record
+                break
         return record
 
     def process_record(self, record: dict, context: dict) -> None:
+        if self._missing_keys:
+            self._reject_missing_keys(record)
+            return
         result = self.builder.build(record, time.time())
-        self.run.report.records_read += 1
-        self._stream_counts["records_read"] += 1
+        self._reads.count()
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
         if isinstance(result, Event):
             self._events.append(result)
             self._sources.append(source)
         else:
-            self.run.reject(self.stream_name, result, source)
+            self._accounting.reject(self.stream_name, result, source)
 
-    def process_batch(self, context: dict) -> None:
+    def _reject_missing_keys(self, record: dict) -> None:
+        missing, self._missing_keys = self._missing_keys, ()
+        self._reads.count()
+        message = (
+            f"the record has no key property {', '.join(repr(name) for name in missing)} "
+            f"(the stream's key properties: {', '.join(self._key_names)})"
+        )
+        source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
+        self._accounting.reject(self.stream_name, Rejection(RejectReason.MISSING_KEY_PROPERTY, message, None), source)
+
+    def process_batch(self, context: dict[str, Any]) -> None:
         events, self._events = self._events, []
         sources, self._sources = self._sources, []
         if events:
-            self.run.submit(self.stream_name, events, sources)
+            self._pipeline.submit(self.stream_name, events, sources)

@@ -6,12 +6,9 @@ import csv
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import unicodedata
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from target_snapchat_capi.sandbox.launcher import SandboxProcess
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,58 +41,15 @@ def sha(text: str) -> str:
     return hashlib.sha256(unicodedata.normalize("NFC", text).encode()).hexdigest()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Sandbox:
-    url: str
-    process: subprocess.Popen
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
-            return json.load(response)
-
-    def post(self, path: str, body: Any) -> Any:
-        request = urllib.request.Request(
-            self.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
-
-    def events(self) -> list[dict[str, Any]]:
-        return list(self.get("/_sandbox/events"))
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self.get("/_sandbox/stats"))
+#: The project's one sandbox launcher (the demo and the benchmark use it too).
+Sandbox = SandboxProcess
 
 
 @pytest.fixture
 def sandbox_process() -> Iterator[Sandbox]:
     """`snapchat-capi-sandbox` started as a separate process, exactly like the demo does."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "snapchat-capi-sandbox"), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sandbox = Sandbox(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            sandbox.get("/_sandbox/health")
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the sandbox did not start") from None
-            time.sleep(0.05)
-    yield sandbox
-    process.terminate()
-    process.wait(timeout=10)
+    with SandboxProcess(start_timeout_seconds=15) as sandbox:
+        yield sandbox
 
 
 @dataclass(frozen=True)

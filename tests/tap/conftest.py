@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import sys
 import threading
 import typing as t
@@ -17,9 +16,12 @@ from pathlib import Path
 import asyncssh
 import boto3
 import pytest
+from target_snapchat_capi.sandbox.launcher import free_port
 
 # The tests import tap_helpers (next to this file) whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).parent))
+
+__all__ = ["free_port"]  # the tap tests import the one free_port helper from here
 
 S3_KEY_ID = "testing-key-id"
 S3_SECRET = "testing-secret-do-not-log"
@@ -27,12 +29,6 @@ SFTP_USER = "dropper"
 SFTP_PASSWORD = "sftp-pass-do-not-log"
 FTP_USER = "ftpuser"
 FTP_PASSWORD = "ftp-pass-do-not-log"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- S3 -----------------------------------------------------------------------------------------

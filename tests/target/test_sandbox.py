@@ -314,6 +314,49 @@ def test_validate_gives_verdicts_and_records_no_conversion(sandbox: SandboxServe
     assert refused.status_code == 401
 
 
+def get_logs(sandbox: SandboxServer, token: str = DEFAULT_TOKEN, pixel: str = DEFAULT_PIXEL_ID) -> httpx.Response:
+    return httpx.get(sandbox.url + capi.validate_logs_path(pixel), params={"access_token": token}, timeout=10)
+
+
+def test_test_events_sent_live_show_in_the_test_event_logs(sandbox: SandboxServer) -> None:
+    """Contract section 1: the logs endpoint is the test-event log; events with test_event_code belong in it."""
+    events = [
+        make_event("t-1", test_event_code="TEST123"),
+        make_event("live-1"),
+        make_event("t-2", test_event_code="X"),
+    ]
+    assert post(sandbox, events).status_code == 200
+
+    body = get_logs(sandbox).json()
+    assert body["status"] == "SUCCESS"
+    assert [log["event_id"] for log in body["logs"]] == ["t-1", "t-2"]  # the live event is no test event
+    first = body["logs"][0]
+    assert first["status"] == "VALID"
+    assert first["event_name"] == "PURCHASE"
+    assert first["raw_event_name"] == "PURCHASE"
+    assert first["asset_id"] == DEFAULT_PIXEL_ID
+    assert first["action_source"] == "OFFLINE"
+    assert first["error_records"] == [] and first["warning_records"] == []
+    assert EMAIL_HASH not in str(body)  # the log tells what arrived, not the hashed keys
+
+
+def test_a_refused_test_event_request_logs_nothing(sandbox: SandboxServer) -> None:
+    bad = make_event("t-bad", test_event_code="TEST123", user_data={"em": ["raw@example.com"]})
+    assert post(sandbox, [make_event("t-ok", test_event_code="TEST123"), bad]).status_code == 400
+    assert get_logs(sandbox).json()["logs"] == []
+
+
+def test_test_event_logs_keep_24_hours_per_pixel(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert post(sandbox, [make_event("t-old", test_event_code="T")]).status_code == 200
+    assert post(sandbox, [make_event("v-old")], validate=True).status_code == 200
+    later = time.time() + 25 * 3600
+    monkeypatch.setattr(sandbox.state, "clock", lambda: later)
+    assert post(sandbox, [make_event("t-new", event_time=int(later) - 60, test_event_code="T")]).status_code == 200
+    assert [log["event_id"] for log in get_logs(sandbox).json()["logs"]] == ["t-new"]
+    assert get_logs(sandbox, pixel=OTHER_PIXEL_ID).status_code == 403
+    assert get_logs(sandbox, token="wrong").status_code == 401
+
+
 # --- fault injection ----------------------------------------------------------------------------------------
 
 

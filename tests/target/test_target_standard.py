@@ -6,24 +6,17 @@ suite checks here is the Singer side: schemas, state relaying, odd inputs, key p
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from singer_sdk.testing import get_target_test_class
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+from target_snapchat_capi.sandbox.launcher import free_port
 from target_snapchat_capi.target import TargetSnapchatCAPI
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # The factory needs the config when the class is made, so the port is chosen at import and served by the fixture.
-_PORT = _free_port()
+_PORT = free_port()
 _OUT = Path(__import__("tempfile").mkdtemp(prefix="target-standard-"))
 
 StandardTargetTests = get_target_test_class(

@@ -1,6 +1,6 @@
 """A local Snapchat Conversions API v3 server for tests and the demo (`snapchat-capi-sandbox`).
 
-It answers as the contract (`shared/docs/snapchat-capi.md`, sections 1 to 4) says Snap answers, over real
+It answers as the contract (`docs/snapchat-capi-contract.md`, sections 1 to 4) says Snap answers, over real
 HTTP/1.1 with keep-alive, on 127.0.0.1 by default. The checks live in `rules.py`, the memory in `state.py`.
 
 Snap's endpoints (token in the `access_token` query parameter; missing or unknown token: 401; a token that
@@ -17,8 +17,10 @@ does not own the pixel: 403):
 - `POST /v3/{pixel}/events/validate`: the same checks, always 200 for a well-formed request, with
   `{"status": "VALID"|"INVALID", "test_event": true, "event_logs": [{"event": i, "status": ...,
   "errors": {"codes": [...], "error_msgs": [...]}, "warnings": []}, ...]}`; nothing counts as a conversion.
-- `GET /v3/{pixel}/events/validate/logs`: `{"status": "SUCCESS", "logs": [...]}`, validations of the last
-  24 h.
+- `GET /v3/{pixel}/events/validate/logs`: `{"status": "SUCCESS", "logs": [...]}`, Snap's test-event log of
+  the last 24 h: every validated event, and every accepted event that carried `test_event_code`, each as
+  `{"asset_id", "event_name", "raw_event_name", "event_time", "event_id", "action_source", "integration",
+  "status", "error_records", "warning_records"}` (never user data).
 - `GET /v3/{pixel}/events/validate/stats`: `{"status": "SUCCESS", "stats": {"test":
   {"event_count_past_hour", "latest_event_ts"}, "live": {...}}}`.
 

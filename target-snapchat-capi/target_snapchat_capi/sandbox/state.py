@@ -219,6 +219,8 @@ class SandboxState:
                     tests += 1
                     if len(self._test_events) < self.max_stored_events:
                         self._test_events.append(event)
+                    # the logs endpoint is Snap's test-event log: what arrived with a test code shows there
+                    self._validate_log(pixel_id).append(_log_entry(now, pixel_id, event, "VALID", []))
                     continue
                 event_id = event.get("event_id")
                 if event_id is not None:
@@ -252,23 +254,12 @@ class SandboxState:
         with self._lock:
             self._counters["validated_events"] += len(events)
             self._rate(pixel_id, "test").add(now, len(events))
-            logs = self._validate_logs.setdefault(pixel_id, deque(maxlen=MAX_VALIDATE_LOGS_PER_PIXEL))
+            logs = self._validate_log(pixel_id)
             for event, verdict in zip(events, verdicts, strict=True):
-                fields = event if isinstance(event, dict) else {}
-                logs.append(
-                    {
-                        "received_at": now,
-                        "asset_id": pixel_id,
-                        "event_name": fields.get("event_name"),
-                        "event_time": str(fields.get("event_time")),
-                        "event_id": fields.get("event_id"),
-                        "action_source": fields.get("action_source"),
-                        "integration": fields.get("integration"),
-                        "status": verdict["status"],
-                        "error_records": list(verdict["errors"]["error_msgs"]),
-                        "warning_records": [],
-                    }
-                )
+                logs.append(_log_entry(now, pixel_id, event, verdict["status"], verdict["errors"]["error_msgs"]))
+
+    def _validate_log(self, pixel_id: str) -> deque[dict[str, Any]]:
+        return self._validate_logs.setdefault(pixel_id, deque(maxlen=MAX_VALIDATE_LOGS_PER_PIXEL))
 
     def _rate(self, pixel_id: str, kind: str) -> _RateWindow:
         return self._rates.setdefault((pixel_id, kind), _RateWindow())
@@ -330,3 +321,24 @@ class SandboxState:
                     "latest_event_ts": window.latest_event_ts,
                 }
             return result
+
+
+def _log_entry(now: float, pixel_id: str, event: Any, status: str, error_messages: list[str]) -> dict[str, Any]:
+    """One entry of the validate/logs answer (Snap's ValidateEvent), plus the sandbox's event_id and receipt time.
+
+    Like Snap's log it says what arrived and its verdict; it never echoes user data.
+    """
+    fields = event if isinstance(event, dict) else {}
+    return {
+        "received_at": now,
+        "asset_id": pixel_id,
+        "event_name": fields.get("event_name"),
+        "raw_event_name": fields.get("event_name"),
+        "event_time": str(fields.get("event_time")),
+        "event_id": fields.get("event_id"),
+        "action_source": fields.get("action_source"),
+        "integration": fields.get("integration"),
+        "status": status,
+        "error_records": list(error_messages),
+        "warning_records": [],
+    }
