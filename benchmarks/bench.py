@@ -211,6 +211,8 @@ def _target_config_for(base: Path, workdir: Path, stage: str) -> tuple[Path, Pat
     report = workdir / f"report-{stage}.json"
     config["report_path"] = str(report)
     config["reject_path"] = str(workdir / f"rejects-{stage}.jsonl")
+    # Each stage its own fresh delivery ledger: the same events are sent by several stages.
+    config["ledger_url"] = f"sqlite:///{workdir / f'ledger-{stage}.sqlite'}"
     path = workdir / f"target-{stage}.json"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path, report

@@ -89,6 +89,11 @@ class Accounting:
                 report.validation[str(verdict.get("status"))] += 1
                 report.validation["warnings"] += len(verdict.get("warnings") or ())
 
+    def already_delivered(self, stream_name: str, count: int) -> None:
+        """The ledger knew these events: Snap accepted them before, so they were not sent again."""
+        with self._lock:
+            self.report.add_already_delivered(stream_name, count)
+
     def written(self, stream_name: str, events: Sequence[Event], requests: int) -> None:
         """A dry run wrote these events in `requests` request bodies."""
         with self._lock:

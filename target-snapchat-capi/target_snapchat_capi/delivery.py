@@ -9,14 +9,20 @@ Each strategy delivers and accounts for what it delivered; the pipeline does not
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.client import CapiClient, DeliveryError
+from target_snapchat_capi.client import CapiClient, DeliveryError, DeliveryResult
 from target_snapchat_capi.events import Event
-from target_snapchat_capi.settings import DeliverySettings, Mode, SettingError, Settings
+from target_snapchat_capi.ledger import EventKey, Ledger, LedgerError
+from target_snapchat_capi.settings import DeliverySettings, LedgerSettings, Mode, SettingError, Settings
+
+#: Test-only fault injection (see `_fault_hook`).
+TEST_KILL_ENV = "TARGET_SNAPCHAT_CAPI_TEST_KILL_AT"
 
 
 class Delivery(Protocol):
@@ -28,30 +34,73 @@ class Delivery(Protocol):
 
 
 class LiveDelivery:
-    """Sends events to the API (to /events, or with `validate_only` to /events/validate)."""
+    """Sends events to the API (to /events, or with `validate_only` to /events/validate).
+
+    With a delivery ledger (live runs), a batch first drops the events Snap already accepted (counted as
+    already delivered), and what Snap accepts is written to the ledger before `deliver` returns, so before the
+    pipeline lets out the STATE covering the batch. A kill between Snap's answer and that write leaves the events
+    out of both the ledger and the state: the next run sends them again, which Snap merges (same event id, within
+    48 hours).
+    """
 
     validate_only = False
 
-    def __init__(self, client: CapiClient, accounting: Accounting) -> None:
+    def __init__(
+        self,
+        client: CapiClient,
+        accounting: Accounting,
+        ledger: Ledger | None = None,
+        pixel_id: str = "",
+    ) -> None:
         self._client = client
         self._accounting = accounting
+        self._ledger = ledger
+        self._pixel_id = pixel_id
 
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+        if self._ledger is not None:
+            events, sources = self._not_yet_delivered(stream_name, events, sources)
+            if not events:
+                return
         try:
             result = self._client.send([event.body for event in events], validate_only=self.validate_only)
         except DeliveryError as error:
-            # Count what did get through before the failure, so the report of a failed run still adds up.
+            # Count (and remember) what did get through before the failure, so the report of a failed run still
+            # adds up and the next run does not send it again.
             if error.result is not None:
+                self._remember(events, error.result)
                 self._accounting.delivered(stream_name, events, sources, error.result)
             raise
+        self._remember(events, result)
         self._accounting.delivered(stream_name, events, sources, result)
 
+    def _not_yet_delivered(
+        self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]
+    ) -> tuple[Sequence[Event], Sequence[Source]]:
+        """The batch without the events in the ledger: one lookup for the whole batch."""
+        assert self._ledger is not None
+        known = self._ledger.already_delivered(self._pixel_id, [_ledger_key(event) for event in events])
+        if not known:
+            return events, sources
+        kept = [index for index, event in enumerate(events) if _ledger_key(event) not in known]
+        self._accounting.already_delivered(stream_name, len(events) - len(kept))
+        return [events[index] for index in kept], [sources[index] for index in kept]
+
+    def _remember(self, events: Sequence[Event], result: DeliveryResult) -> None:
+        if self._ledger is not None and result.delivered:
+            _fault_hook("before_ledger_write")
+            self._ledger.record_delivered(self._pixel_id, [_ledger_key(events[index]) for index in result.delivered])
+
     def close(self) -> None:
-        self._client.close()
+        try:
+            self._client.close()
+        finally:
+            if self._ledger is not None:
+                self._ledger.close()
 
 
 class ValidateOnlyDelivery(LiveDelivery):
-    """Asks Snap to validate each event; its verdicts go into the report."""
+    """Asks Snap to validate each event; its verdicts go into the report. Never reads or writes the ledger."""
 
     validate_only = True
 
@@ -108,4 +157,26 @@ def delivery_for(settings: Settings, accounting: Accounting) -> Delivery:
     client = client_for(settings.delivery)
     if settings.mode is Mode.VALIDATE_ONLY:
         return ValidateOnlyDelivery(client, accounting)
-    return LiveDelivery(client, accounting)
+    return LiveDelivery(client, accounting, ledger_for(settings.ledger), settings.delivery.pixel_id)
+
+
+def ledger_for(settings: LedgerSettings) -> Ledger | None:
+    """The live run's ledger, opened and pruned; None when `ledger_url` is empty."""
+    try:
+        ledger = Ledger.from_setting(settings.url, settings.retention_days)
+        if ledger is not None:
+            ledger.prune()
+    except LedgerError as error:  # its message names the URL without the password
+        raise SettingError("ledger_url", f"ledger_url: {error}") from None
+    return ledger
+
+
+def _ledger_key(event: Event) -> EventKey:
+    return (event.body["event_name"], event.event_id)
+
+
+def _fault_hook(point: str) -> None:
+    """Test-only: with TARGET_SNAPCHAT_CAPI_TEST_KILL_AT=<point>, the process kills itself (SIGKILL) there, to prove
+    what a crash at that point leaves behind. Unset in any real run: one environment lookup per batch."""
+    if os.environ.get(TEST_KILL_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)

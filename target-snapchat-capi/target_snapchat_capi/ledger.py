@@ -38,9 +38,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from target_snapchat_capi.settings import DEFAULTS
 
-DEFAULT_LEDGER_URL = "sqlite:///output/snapchat_capi_ledger.sqlite"
-DEFAULT_RETENTION_DAYS = 400
+DEFAULT_LEDGER_URL: str = DEFAULTS["ledger_url"]
+DEFAULT_RETENTION_DAYS: int = DEFAULTS["ledger_retention_days"]
 #: The environment variable Meltano sets from the target's `ledger_url` setting; the console script reads it too.
 LEDGER_URL_ENV = "TARGET_SNAPCHAT_CAPI_LEDGER_URL"
 TABLE_NAME = "snapchat_capi_ledger"

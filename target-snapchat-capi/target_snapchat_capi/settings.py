@@ -25,6 +25,7 @@ __all__ = [
     "ConfigError",
     "DeliverySettings",
     "EventSettings",
+    "LedgerSettings",
     "Mode",
     "OutputPaths",
     "SettingError",
@@ -58,6 +59,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "dry_run_path": "output/snapchat_capi_dry_run.jsonl",
     "reject_path": "output/snapchat_capi_rejects.jsonl",
     "report_path": "output/snapchat_capi_report.json",
+    "ledger_url": "sqlite:///output/snapchat_capi_ledger.sqlite",
+    "ledger_retention_days": 400,
 }
 
 
@@ -374,6 +377,24 @@ def report_path(config: Mapping[str, Any]) -> Path:
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    """Where the delivery ledger lives (ledger.py), and how long it remembers. Used by live runs only."""
+
+    #: a SQLAlchemy URL (sqlite:///file or postgresql://...), or None: the ledger is off
+    url: str | None = DEFAULTS["ledger_url"]
+    retention_days: int = DEFAULTS["ledger_retention_days"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LedgerSettings:
+        raw = config.get("ledger_url")
+        if raw is not None and not isinstance(raw, str):
+            raise SettingError("ledger_url", "ledger_url must be a database URL (or empty to turn the ledger off)")
+        # Absent: the default file. Present but blank: off.
+        url = str(_default("ledger_url")) if raw is None else raw.strip() or None
+        return cls(url=url, retention_days=_required_int(config, "ledger_retention_days", minimum=1))
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a run's settings, checked."""
 
@@ -381,6 +402,7 @@ class Settings:
     events: EventSettings
     delivery: DeliverySettings
     paths: OutputPaths
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -397,4 +419,5 @@ class Settings:
             events=EventSettings.from_config(config),
             delivery=delivery,
             paths=OutputPaths.from_config(config),
+            ledger=LedgerSettings.from_config(config),
         )

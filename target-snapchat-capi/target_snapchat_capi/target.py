@@ -6,7 +6,7 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 - sinks.py: one sink per stream; builds events (events.py) and hands batches to the pipeline
 - pipeline.py: sender thread, in-order settling, one failure flag, the STATE gate
 - accounting.py: the only writer of the report's counters and of the rejects file
-- delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client
+- delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client; ledger.py: what Snap accepted
 - sdk_private.py: the few private singer-sdk members still used, and why
 """
 
@@ -26,6 +26,7 @@ from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import delivery_for
+from target_snapchat_capi.ledger import LedgerError
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.reader import SingerMessageReader
 from target_snapchat_capi.rejects import RejectsFile
@@ -48,7 +49,7 @@ GC_YOUNG_THRESHOLD = 50_000
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
 #: Our own errors, written to be safe to show (no token, no record value).
-SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine)
+SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, LedgerError)
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -184,6 +185,19 @@ class TargetSnapchatCAPI(Target):
                 description="The JSON run report (counts only).",
             ),
             th.Property(
+                "ledger_url",
+                th.StringType,
+                secret=True,  # a PostgreSQL URL may carry a password
+                description="The delivery ledger, which remembers what Snap accepted so it is never sent twice: "
+                "sqlite:///path (an embedded file, the default), postgresql://user:password@host/db (shared by "
+                "runs on several machines), or empty to turn it off. Live runs only.",
+            ),
+            th.Property(
+                "ledger_retention_days",
+                th.IntegerType,
+                description="Days the ledger remembers a delivered event.",
+            ),
+            th.Property(
                 "data_processing_options",
                 th.ArrayType(th.StringType),
                 description="e.g. ['LDU'] for Limited Data Use; also mappable per row.",
@@ -219,8 +233,14 @@ class TargetSnapchatCAPI(Target):
             raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.report = RunReport(mode=self.settings.mode)
         self.accounting = Accounting(self.report, RejectsFile(self.settings.paths.rejects, self.report.started_at))
+        try:
+            delivery = delivery_for(self.settings, self.accounting)  # opens the client and the ledger
+        except ConfigError as error:
+            self.accounting.close()
+            _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
+            raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.pipeline = DeliveryPipeline(
-            delivery_for(self.settings, self.accounting),
+            delivery,
             self.accounting,
             self.emit_state if self.settings.mode.emits_state else None,
         )

@@ -1,8 +1,10 @@
-"""The delivery ledger (target_snapchat_capi/ledger.py) against an SQLite file and a real PostgreSQL server."""
+"""The delivery ledger (target_snapchat_capi/ledger.py) against an SQLite file and a real PostgreSQL server, and in
+the target: what is in it is not sent again, and what Snap accepted is in it before the STATE that covers it."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 import textwrap
@@ -14,8 +16,11 @@ from urllib.parse import quote
 import pytest
 from target_snapchat_capi import ledger as ledger_module
 from target_snapchat_capi.ledger import Ledger, LedgerError, main
+from target_snapchat_capi.sandbox import SandboxServer
 
+from tests.conftest import SANDBOX_PIXEL_ID, SANDBOX_TOKEN
 from tests.servers.postgres import PostgresServer
+from tests.target.target_cli import run_target
 
 PIXEL = "11111111-2222-4333-8444-555555555555"
 OTHER_PIXEL = "99999999-2222-4333-8444-555555555555"
@@ -355,3 +360,185 @@ def test_console_script_is_installed_reads_the_meltano_variable_and_hides_passwo
     assert "u:***@127.0.0.1:1/db" in failed.stderr
     assert "S3cret" not in failed.stderr + failed.stdout
     assert "Traceback" not in failed.stderr
+
+
+# --- the ledger in the target ------------------------------------------------------------------------------
+
+SCHEMA = {
+    "type": "SCHEMA",
+    "stream": "orders",
+    "key_properties": ["order_id"],
+    "schema": {
+        "properties": {name: {"type": ["string", "null"]} for name in ("order_id", "email", "amount", "status")}
+        | {"ts": {"type": "integer"}}
+    },
+}
+
+
+def order_messages(order_ids: list[str], state: dict | None = None) -> list[dict]:
+    now = int(time.time())
+    records = [
+        {
+            "type": "RECORD",
+            "stream": "orders",
+            "record": {"order_id": oid, "email": f"{oid.lower()}@example.com", "amount": "10.00", "ts": now - 60},
+        }
+        for oid in order_ids
+    ]
+    return [SCHEMA, *records, {"type": "STATE", "value": state or {"read": len(order_ids)}}]
+
+
+def target_settings(tmp_path: Path, sandbox: SandboxServer, **overrides: object) -> dict:
+    return {
+        "pixel_id": SANDBOX_PIXEL_ID,
+        "access_token": SANDBOX_TOKEN,
+        "api_url": sandbox.url,
+        "default_currency": "USD",
+        "mapping": {"event_time": "ts"},
+        "report_path": str(tmp_path / "report.json"),
+        "reject_path": str(tmp_path / "rejects.jsonl"),
+        "ledger_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+        **overrides,
+    }
+
+
+def read_report(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "report.json").read_text())
+
+
+def emitted_states(result: subprocess.CompletedProcess) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.decode().splitlines() if line.strip()]
+
+
+def test_an_event_in_the_ledger_is_not_sent_again_and_counted_already_delivered(
+    tmp_path: Path, sandbox: SandboxServer, ledger_url: str
+) -> None:
+    config = target_settings(tmp_path, sandbox, ledger_url=ledger_url)
+    first = run_target(tmp_path, config, order_messages(["A-1", "A-2", "A-3"]))
+    assert first.returncode == 0, first.stderr.decode()[-3000:]
+    assert read_report(tmp_path)["events_delivered"] == 3
+    requests_after_first = sandbox.state.stats()["requests"]
+
+    # The source re-emits two orders (a full refresh, a CRM edit, an inclusive bookmark) next to a new one.
+    second = run_target(tmp_path, config, order_messages(["A-2", "A-3", "A-4"], {"read": "again"}))
+    assert second.returncode == 0, second.stderr.decode()[-3000:]
+    report = read_report(tmp_path)
+    assert report["events_delivered"] == 1
+    assert report["events_already_delivered"] == 2
+    assert report["events_rejected"] == 0 and report["rejected_by_reason"] == {}
+    assert report["streams"]["orders"]["events_already_delivered"] == 2
+    assert "1 delivered, 2 already delivered, 0 rejected" in second.stderr.decode()
+    assert emitted_states(second) == [{"read": "again"}]
+    # Snap saw each order once: the second run's one request carried only A-4.
+    stats = sandbox.state.stats()
+    assert stats["requests"] == requests_after_first + 1
+    assert stats["events_received"] == 4 and stats["duplicates"] == 0
+    assert sorted(event["event_id"] for event in sandbox.state.events()) == ["A-1", "A-2", "A-3", "A-4"]
+
+    # Nothing new: no request at all, and the STATE still moves.
+    third = run_target(tmp_path, config, order_messages(["A-1", "A-4"], {"read": "nothing new"}))
+    assert third.returncode == 0
+    assert read_report(tmp_path)["events_already_delivered"] == 2
+    assert sandbox.state.stats()["requests"] == requests_after_first + 1
+    assert emitted_states(third) == [{"read": "nothing new"}]
+
+
+def test_the_ledger_keys_on_pixel_and_event_name_too(tmp_path: Path, sandbox: SandboxServer) -> None:
+    config = target_settings(tmp_path, sandbox)
+    assert run_target(tmp_path, config, order_messages(["C-1"])).returncode == 0
+    # The same order as another Snap event (a CRM stage change) is a new event.
+    second = run_target(tmp_path, {**config, "event_name": "SIGN_UP"}, order_messages(["C-1"]))
+    assert second.returncode == 0
+    assert read_report(tmp_path)["events_delivered"] == 1
+    with Ledger.open(config["ledger_url"]) as ledger:
+        assert ledger.already_delivered(SANDBOX_PIXEL_ID, [("PURCHASE", "C-1"), ("SIGN_UP", "C-1")]) == {
+            ("PURCHASE", "C-1"),
+            ("SIGN_UP", "C-1"),
+        }
+        assert ledger.already_delivered(OTHER_PIXEL, [("PURCHASE", "C-1")]) == set()
+
+
+def test_only_what_snap_accepted_is_remembered(tmp_path: Path, sandbox: SandboxServer) -> None:
+    sandbox.control.add_faults({"reject_event_id": "B-2", "with_index": True, "reason": "bad event"})
+    config = target_settings(tmp_path, sandbox)
+    first = run_target(tmp_path, config, order_messages(["B-1", "B-2", "B-3"]))
+    assert first.returncode == 0, first.stderr.decode()[-3000:]
+    assert read_report(tmp_path)["rejected_by_reason"] == {"api_rejected": 1}
+    with Ledger.open(config["ledger_url"]) as ledger:
+        asked = [("PURCHASE", "B-1"), ("PURCHASE", "B-2"), ("PURCHASE", "B-3")]
+        assert ledger.already_delivered(SANDBOX_PIXEL_ID, asked) == {("PURCHASE", "B-1"), ("PURCHASE", "B-3")}
+
+    # Once fixed at Snap's end (here: the fault cleared), the refused event goes out; the others are not resent.
+    sandbox.state.reset()
+    second = run_target(tmp_path, config, order_messages(["B-1", "B-2", "B-3"]))
+    assert second.returncode == 0
+    report = read_report(tmp_path)
+    assert (report["events_delivered"], report["events_already_delivered"]) == (1, 2)
+    assert [event["event_id"] for event in sandbox.state.events()] == ["B-2"]
+
+
+def test_an_empty_ledger_url_turns_the_ledger_off(tmp_path: Path, sandbox: SandboxServer) -> None:
+    config = target_settings(tmp_path, sandbox, ledger_url="")
+    for _ in range(2):
+        assert run_target(tmp_path, config, order_messages(["D-1"])).returncode == 0
+        assert read_report(tmp_path)["events_delivered"] == 1
+    assert sandbox.state.stats()["duplicates"] == 1  # sent twice: only Snap's own merging remains
+    assert not (tmp_path / "ledger.sqlite").exists()
+
+
+def test_dry_run_and_validate_only_neither_read_nor_write_the_ledger(tmp_path: Path, sandbox: SandboxServer) -> None:
+    for mode in ("dry_run", "validate_only"):
+        config = target_settings(tmp_path, sandbox, **{mode: True}, dry_run_path=str(tmp_path / "dry.jsonl"))
+        result = run_target(tmp_path, config, order_messages(["E-1"]))
+        assert result.returncode == 0, result.stderr.decode()[-3000:]
+        assert read_report(tmp_path)["events_already_delivered"] == 0
+    assert not (tmp_path / "ledger.sqlite").exists()
+
+
+def test_a_ledger_that_cannot_be_opened_fails_the_run_clearly_without_the_password(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    url = f"postgresql://writer:{quote(SECRET, safe='')}@127.0.0.1:1/ledger"
+    result = run_target(tmp_path, target_settings(tmp_path, sandbox, ledger_url=url), order_messages(["F-1"]))
+    output = result.stderr.decode() + result.stdout.decode()
+    assert result.returncode == 1
+    assert "ledger_url" in output and "writer:***@127.0.0.1:1/ledger" in output
+    assert "Traceback" not in output
+    report = read_report(tmp_path)
+    assert report["status"] == "failed" and "Connection refused" in report["error"]
+    for text in (output, json.dumps(report)):
+        assert "S3cret" not in text and quote(SECRET, safe="") not in text
+    assert sandbox.state.stats()["requests"] == 0  # nothing sent without the ledger it was asked to use
+
+
+def test_a_kill_between_snaps_answer_and_the_ledger_write_only_resends_what_snap_merges(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """kill -9 right after Snap accepted a batch, before the ledger remembered it: no STATE went out and the ledger
+    does not have the events, so the next run sends them again; Snap merges them (same event id, within 48 hours)
+    and counts each conversion once."""
+    config = target_settings(tmp_path, sandbox)
+    orders = [f"K-{n}" for n in range(5)]
+    killed = run_target(
+        tmp_path, config, order_messages(orders), env={"TARGET_SNAPCHAT_CAPI_TEST_KILL_AT": "before_ledger_write"}
+    )
+    assert killed.returncode == -9
+    assert emitted_states(killed) == []  # the STATE covering the batch never went out
+    assert sorted(event["event_id"] for event in sandbox.state.events()) == orders  # but Snap has them
+    with Ledger.open(config["ledger_url"]) as ledger:
+        assert ledger.summary() == []
+
+    rerun = run_target(tmp_path, config, order_messages(orders))
+    assert rerun.returncode == 0, rerun.stderr.decode()[-3000:]
+    assert emitted_states(rerun) == [{"read": 5}]
+    stats = sandbox.state.stats()
+    assert stats["events_received"] == 10 and stats["duplicates"] == 5  # resent once, merged by Snap
+    assert sorted(event["event_id"] for event in sandbox.state.events()) == orders  # each conversion once
+    with Ledger.open(config["ledger_url"]) as ledger:
+        assert [row.entries for row in ledger.summary()] == [5]
+
+    # And from now on the ledger keeps them from being sent at all.
+    third = run_target(tmp_path, config, order_messages(orders))
+    assert third.returncode == 0
+    assert sandbox.state.stats()["events_received"] == 10
+    assert read_report(tmp_path)["events_already_delivered"] == 5

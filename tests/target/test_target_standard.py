@@ -28,6 +28,7 @@ StandardTargetTests = get_target_test_class(
         "default_phone_country": "US",
         "reject_path": str(_OUT / "rejects.jsonl"),
         "report_path": str(_OUT / "report.json"),
+        "ledger_url": f"sqlite:///{_OUT / 'ledger.sqlite'}",
         "max_retries": 1,
     },
 )
