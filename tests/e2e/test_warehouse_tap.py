@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.e2e.helpers import BIN, ROOT, Sandbox, sha
+from tests.e2e.helpers import BIN, PIXEL, ROOT, Sandbox, sha
 from tests.servers.postgres import PostgresServer
 
 READER, READER_PASSWORD = "warehouse_reader", "reader-pass-do-not-log"
@@ -301,3 +301,8 @@ def test_meltano_run_from_postgres_counts_each_order_once_across_runs(
     assert (third_report["events_delivered"], third_report["events_already_delivered"]) == (2, 2)
     assert conversions(sandbox_process) == Counter(dict.fromkeys(delivered | {"WH-1010", "WH-1011"}, 1))
     assert sandbox_process.stats()["duplicates"] == 0  # Snap never had to merge anything
+
+    # The ledger's console script, as a command of the plugin: it reads the plugin's own ledger_url setting.
+    shown = meltano(["invoke", "target-snapchat-capi:ledger", "show"], env)
+    assert shown.returncode == 0, shown.stderr.decode()[-2000:]
+    assert f"pixel {PIXEL}: 8 entries" in shown.stdout.decode()

@@ -17,6 +17,7 @@ import pytest
 from target_snapchat_capi import ledger as ledger_module
 from target_snapchat_capi.ledger import Ledger, LedgerError, main
 from target_snapchat_capi.sandbox import SandboxServer
+from target_snapchat_capi.settings import LedgerSettings, SettingError, Settings
 
 from tests.conftest import SANDBOX_PIXEL_ID, SANDBOX_TOKEN
 from tests.servers.postgres import PostgresServer
@@ -542,3 +543,20 @@ def test_a_kill_between_snaps_answer_and_the_ledger_write_only_resends_what_snap
     assert third.returncode == 0
     assert sandbox.state.stats()["events_received"] == 10
     assert read_report(tmp_path)["events_already_delivered"] == 5
+
+
+def test_ledger_settings_defaults_blank_and_bad_values() -> None:
+    assert LedgerSettings.from_config({}) == LedgerSettings(
+        url="sqlite:///output/snapchat_capi_ledger.sqlite", retention_days=400
+    )
+    assert LedgerSettings.from_config({"ledger_url": ""}).url is None
+    assert LedgerSettings.from_config({"ledger_url": "  "}).url is None
+    pg = LedgerSettings.from_config({"ledger_url": " postgresql://u@h/db ", "ledger_retention_days": "30"})
+    assert pg == LedgerSettings(url="postgresql://u@h/db", retention_days=30)
+    with pytest.raises(SettingError, match="ledger_url must be a database URL") as caught:
+        LedgerSettings.from_config({"ledger_url": 5})
+    assert caught.value.setting == "ledger_url"
+    with pytest.raises(SettingError, match="at least 1") as caught:
+        LedgerSettings.from_config({"ledger_retention_days": 0})
+    assert caught.value.setting == "ledger_retention_days"
+    assert Settings.from_config({"pixel_id": "p", "access_token": "t"}).ledger == LedgerSettings()
