@@ -68,11 +68,12 @@ class LiveDelivery:
             # Count (and remember) what did get through before the failure, so the report of a failed run still
             # adds up and the next run does not send it again.
             if error.result is not None:
-                self._remember(events, error.result)
                 self._accounting.delivered(stream_name, events, sources, error.result)
+                self._remember(events, error.result)
             raise
-        self._remember(events, result)
+        # Counted first: should the ledger write fail, the report still says what Snap has.
         self._accounting.delivered(stream_name, events, sources, result)
+        self._remember(events, result)
 
     def _not_yet_delivered(
         self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]
