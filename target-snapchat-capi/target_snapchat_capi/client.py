@@ -149,6 +149,8 @@ class _SendState:
     """Book-keeping of one send(), shared by its worker threads."""
 
     validate_only: bool
+    #: time.monotonic() past which this send gives up (the delivery_timeout_seconds setting)
+    deadline: float = math.inf
     delivered: list[int] = field(default_factory=list)
     rejected: list[ApiRejection] = field(default_factory=list)
     verdicts: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -192,6 +194,7 @@ class CapiClient:
         max_retries: int = DEFAULTS["max_retries"],
         max_concurrency: int = DEFAULTS["max_concurrency"],
         batch_size: int = DEFAULTS["batch_size"],
+        give_up_seconds: float = DEFAULTS["delivery_timeout_seconds"],
         backoff_base_seconds: float = 0.5,
         backoff_max_seconds: float = 60,
         user_agent: str = DEFAULT_USER_AGENT,
@@ -209,6 +212,8 @@ class CapiClient:
         self.pixel_id = pixel_id
         self.batch_size = min(batch_size, capi.MAX_EVENTS_PER_REQUEST)
         self.max_retries = max_retries
+        self.give_up_seconds = give_up_seconds
+        self._timeout_seconds = timeout_seconds
         self.max_concurrency = max_concurrency
         self.backoff_base_seconds = backoff_base_seconds
         self.backoff_max_seconds = backoff_max_seconds
@@ -237,7 +242,7 @@ class CapiClient:
         Raises AuthError (token/pixel refused) or DeliveryError (retries exhausted, unexpected answer); both
         carry the partial result in `.result`.
         """
-        state = _SendState(validate_only=validate_only)
+        state = _SendState(validate_only=validate_only, deadline=time.monotonic() + self.give_up_seconds)
         if not events:
             return state.result()
         encoded = [self._encoder.encode(event) for event in events]
@@ -388,8 +393,10 @@ class CapiClient:
             status: int | None = None
             retry_after: float | None = None
             started = time.monotonic()
+            # No request outlives the send's deadline, so the total give-up time holds even against a hung API.
+            timeout = max(min(self._timeout_seconds, state.deadline - started), 0.001)
             try:
-                response = self._http.post(url, params=self._params, content=body)
+                response = self._http.post(url, params=self._params, content=body, timeout=timeout)
             except httpx.UnsupportedProtocol:
                 raise DeliveryError(f"Cannot send to {path}: not an http(s) URL; check api_url") from None
             except httpx.TimeoutException as error:
@@ -412,16 +419,12 @@ class CapiClient:
                 failure = f"HTTP {status}"
                 retry_after = self._retry_after(response.headers.get("Retry-After"))
 
-            if attempt >= self.max_retries:
-                raise DeliveryError(
-                    f"Snapchat CAPI request to {path} failed after {attempt} retries (last: {failure})",
-                    status=status,
-                )
+            delay = self._retry_delay(
+                attempt, retry_after, state, what=f"request to {path}", failure=failure, status=status
+            )
             attempt += 1
             with state.lock:
                 state.retries += 1
-            # Retry-After is honoured when it asks for a wait; "0" or a date in the past would burn every retry at once.
-            delay = retry_after if retry_after is not None and retry_after > 0 else self._backoff(attempt)
             logger.warning(
                 "Snapchat CAPI %s (%d events); retry %d/%d in %.2fs",
                 failure,
@@ -432,6 +435,32 @@ class CapiClient:
             )
             if state.abort.wait(delay):
                 raise _Aborted
+
+    def _retry_delay(
+        self,
+        attempt: int,
+        retry_after: float | None,
+        state: _SendState,
+        *,
+        what: str,
+        failure: str,
+        status: int | None,
+    ) -> float:
+        """How long to wait before the next attempt; raises DeliveryError when retries or the time budget are spent."""
+        if attempt >= self.max_retries:
+            raise DeliveryError(
+                f"Snapchat CAPI {what} failed after {attempt} retries (last: {failure})",
+                status=status,
+            )
+        # Retry-After is honoured when it asks for a wait; "0" or a date in the past would burn every retry at once.
+        delay = retry_after if retry_after is not None and retry_after > 0 else self._backoff(attempt + 1)
+        if time.monotonic() + delay >= state.deadline:
+            raise DeliveryError(
+                f"Snapchat CAPI {what} gave up after {self.give_up_seconds:g} s "
+                f"(delivery_timeout_seconds) and {attempt} retries (last: {failure})",
+                status=status,
+            )
+        return delay
 
     def _classify(self, status: int, payload: Mapping[str, Any] | None, path: str) -> _Answer | None:
         """A final answer, None for a retryable one; raises AuthError / DeliveryError for fatal ones."""

@@ -19,6 +19,7 @@ from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.client import CapiClient, DeliveryError, DeliveryResult
 from target_snapchat_capi.events import Event
 from target_snapchat_capi.ledger import EventKey, Ledger, LedgerError
+from target_snapchat_capi.outputs import OutputError, open_private
 from target_snapchat_capi.settings import DeliverySettings, LedgerSettings, Mode, SettingError, Settings
 
 #: Test-only fault injection (see `_fault_hook`).
@@ -118,22 +119,27 @@ class DryRunDelivery:
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
         output = self._open()
         requests = 0
-        for request_body in CapiClient.plan_request_bodies([event.body for event in events], self._batch_size):
-            output.write(request_body + b"\n")
-            requests += 1
-        output.flush()
+        try:
+            for request_body in CapiClient.plan_request_bodies([event.body for event in events], self._batch_size):
+                output.write(request_body + b"\n")
+                requests += 1
+            output.flush()
+        except OSError as error:
+            raise OutputError(self._path, error) from None
         self._accounting.written(stream_name, events, requests)
 
     def _open(self) -> IO[bytes]:
         if self._file is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self._path.open("wb")
+            self._file = open_private(self._path, append=False)
         return self._file
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            output, self._file = self._file, None
+            try:
+                output.close()
+            except OSError as error:
+                raise OutputError(self._path, error) from None
 
 
 def client_for(settings: DeliverySettings) -> CapiClient:
@@ -146,6 +152,7 @@ def client_for(settings: DeliverySettings) -> CapiClient:
             max_retries=settings.max_retries,
             max_concurrency=settings.max_concurrency,
             batch_size=settings.batch_size,
+            give_up_seconds=settings.delivery_timeout_seconds,
         )
     except ValueError as error:  # the client's own checks (e.g. the URL's scheme); no secret in the message
         raise SettingError("api_url", str(error)) from None

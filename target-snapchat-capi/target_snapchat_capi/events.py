@@ -57,6 +57,7 @@ import collections
 import datetime as dt
 import enum
 import json
+import re
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ from target_snapchat_capi.mapping import (
     properties_from_record,
     resolve_mapping,
 )
-from target_snapchat_capi.settings import CURRENCY_CODES, PURCHASE, ConfigError, EventSettings
+from target_snapchat_capi.settings import CURRENCY_CODES, PURCHASE, ConfigError, EventSettings, SettingError
 
 __all__ = [
     "CURRENCY_CODES",
@@ -95,6 +96,10 @@ __all__ = [
 ]
 
 _SECONDS_PER_DAY: Final = 86_400
+#: A date emitted as midnight UTC (how taps write date-typed columns): its calendar day is the first group.
+_MIDNIGHT_UTC: Final = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:[Zz]|[+-]00(?::?00)?|\s*UTC|\s*GMT)"
+)
 _EVENT_NAME_CACHE_LIMIT: Final = 1024
 
 _Getter = Callable[[Mapping[str, Any]], Any]
@@ -135,6 +140,33 @@ class Rejection:
     reason: str  #: a stable code: a RejectReason (a str), written as its string
     message: str  #: names fields and columns, never a cell's value
     event_id: str | None
+
+
+def check_mapped_columns(mapping: Mapping[str, str | None], stream_name: str, schema: Mapping[str, Any]) -> None:
+    """Every explicitly mapped column must be in the stream's schema (when it has one); else a SettingError naming
+    the column and listing the stream's columns (names only). A loose schema (no properties) is not checked."""
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    if not properties:
+        return
+    for snap_field, column in mapping.items():
+        if column is None or not column.strip() or _has_path(properties, column.strip().split(".")):
+            continue
+        columns = ", ".join(repr(name) for name in properties if not name.startswith(SDC_PREFIX))
+        raise SettingError(
+            "mapping",
+            f"mapping.{snap_field}: column {column.strip()!r} is not in stream {stream_name!r}; its columns are "
+            f"{columns}. Fix the mapping setting for this stream.",
+        )
+
+
+def _has_path(properties: Mapping[str, Any], parts: list[str]) -> bool:
+    node: Any = properties
+    for index, part in enumerate(parts):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        if index < len(parts) - 1:
+            node = node[part].get("properties") if isinstance(node[part], Mapping) else None
+    return True
 
 
 def _is_blank(value: Any) -> bool:
@@ -185,6 +217,7 @@ class EventBuilder:
         if settings.test_event_code:
             self._base_body["test_event_code"] = settings.test_event_code
         properties = schema.get("properties") if isinstance(schema, Mapping) else None
+        self._properties: Mapping[str, Any] = properties or {}
         self._compile(resolve_mapping(settings.mapping, properties or {}))
         # A loose schema (no properties): resolve again from the first record's keys.
         self._resolved = bool(properties)
@@ -207,6 +240,10 @@ class EventBuilder:
         self._get_event_name = getter("event_name")
         self._get_event_time = getter("event_time")
         self._time_column = columns.get("event_time", "")
+        time_schema = self._properties.get(self._time_column) if self._time_column else None
+        self._time_is_date = isinstance(time_schema, Mapping) and time_schema.get("format") == "date"
+        # In UTC a midnight-UTC date already is local midnight: nothing to do per record.
+        self._dates_are_local = self._time_is_date or self._settings.source_timezone.upper() not in ("UTC", "ETC/UTC")
         self._get_event_id = getter("event_id")
         self._get_event_source_url = getter("event_source_url")
         self._get_order_id = getter("order_id")
@@ -295,6 +332,8 @@ class EventBuilder:
         raw_time = self._get_event_time(record)
         if raw_time is None or raw_time == "":
             raise _Rejected(RejectReason.MISSING_EVENT_TIME, f"column {time_column!r} is blank")
+        if self._dates_are_local and isinstance(raw_time, str):
+            raw_time = self._calendar_day(raw_time)
         event_time = parse_event_time(raw_time, self._naive_zone)
         if event_time is None:
             raise _Rejected(
@@ -314,6 +353,17 @@ class EventBuilder:
                 "minutes in the future",
             )
         return event_time
+
+    def _calendar_day(self, text: str) -> str:
+        """Contract §3a: a date without a time of day, written as midnight UTC (or in a date-typed column), is that
+        calendar day where the sale happened: read it as the date alone, i.e. midnight in source_timezone. So it
+        is never a future event on its own day, nor moved to the day before."""
+        if self._time_is_date and len(text) > 10 and text[:4].isdigit():
+            return text[:10]
+        if "00:00" not in text:
+            return text  # the cheap test first: most times are not midnight
+        match = _MIDNIGHT_UTC.fullmatch(text.strip())
+        return match.group(1) if match else text
 
     def _user_data(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Normalised, hashed user_data; each cell's outcome counted. Rejects a row without a usable match key."""

@@ -25,6 +25,8 @@ from target_snapchat_capi.events import Event
 MAX_BATCHES_IN_FLIGHT = 1
 
 StateWriter = Callable[[dict[str, Any]], None]
+#: The threshold of a STATE queued while some stream holds records back.
+HELD: Any = object()
 
 
 class DeliveryPipeline:
@@ -46,10 +48,19 @@ class DeliveryPipeline:
         self._sender: ThreadPoolExecutor | None = None
         self._in_flight: deque[Future[None]] = deque()
         self._failed = threading.Event()
-        # STATEs waiting for the batches submitted before them: (batches submitted at the time, state).
-        self._pending_states: deque[tuple[int, dict[str, Any]]] = deque()
+        # STATEs waiting for the batches submitted before them: [batches submitted at the time, state]; HELD while a
+        # stream in preflight holds records back (they are in no batch yet).
+        self._pending_states: deque[list[Any]] = deque()
+        #: streams holding records back until their preflight is judged (see preflight.py), with how to flush them
+        self._holders: dict[str, Callable[[], None]] = {}
+        #: set at the end of the input: streams still in preflight judge what they have
+        self.ending = False
         self.batches_submitted = 0
         self.batches_settled = 0
+        #: batches delivered without error, counted by the sender thread as each one finishes (in order)
+        self._batches_delivered = 0
+        # The sender thread releases STATEs as soon as their batches are delivered; the main thread queues them.
+        self._state_lock = threading.Lock()
         #: Set when a batch was handed over since the last checkpoint: the target then drains every sink so that
         #: the latest STATE is covered by submitted batches and can follow them out.
         self.checkpoint_due = False
@@ -74,6 +85,9 @@ class DeliveryPipeline:
         except BaseException:
             self._failed.set()
             raise
+        with self._state_lock:
+            self._batches_delivered += 1
+            self._write_released_states()  # promptly, even while the main thread waits for input
 
     def _settle(self, *, wait: bool) -> None:
         """Collect finished batches in submission order, re-raising a delivery failure."""
@@ -84,6 +98,22 @@ class DeliveryPipeline:
         self._in_flight.popleft().result()
         self.batches_settled += 1
 
+    # -- streams holding records back
+
+    def hold_back(self, stream_name: str, flush: Callable[[], None]) -> None:
+        """A stream keeps records out of any batch for now: no STATE may pass until it submits them. `flush` judges
+        and submits what it holds; `end_of_input` calls it."""
+        self._holders[stream_name] = flush
+
+    def stop_holding(self, stream_name: str) -> None:
+        """The stream has submitted what it held: STATEs queued meanwhile now wait for the batches so far."""
+        self._holders.pop(stream_name, None)
+        if not self._holders:
+            with self._state_lock:
+                for pending in self._pending_states:
+                    if pending[0] is HELD:
+                        pending[0] = self.batches_submitted
+
     # -- the STATE gate
 
     def hold_state(self, state: dict[str, Any]) -> None:
@@ -91,30 +121,55 @@ class DeliveryPipeline:
         self.checkpoint_due = False
         if self._write_state is None:
             return  # a dry or validate-only run must not move the bookmarks
-        self._pending_states.append((self.batches_submitted, state))
+        with self._state_lock:
+            self._pending_states.append([HELD if self._holders else self.batches_submitted, state])
         self._release_states(wait=False)
 
+    def end_of_input(self) -> None:
+        """No more records: every stream still holding records back judges what it has and submits it."""
+        self.ending = True
+        for flush in list(self._holders.values()):
+            flush()
+
     def finish(self) -> None:
-        """At the end of the input: wait for every batch, then pass on the last settled STATE."""
+        """At the end of the input (every stream judged and drained): wait for every batch, then pass on the last
+        settled STATE."""
+        for stream_name in list(self._holders):
+            self.stop_holding(stream_name)  # a stream that never drained holds nothing
         self._release_states(wait=True)
 
     def _release_states(self, *, wait: bool) -> None:
-        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable)."""
+        """Collect settled batches (re-raising a failure), then emit what they cover."""
         self._settle(wait=wait)
+        with self._state_lock:
+            self._write_released_states()
+
+    def _write_released_states(self) -> None:
+        """Emit the newest STATE whose records are all delivered or rejected (and their rejects made durable).
+        Called with `_state_lock` held, by either thread."""
         newest = None
-        while self._pending_states and self._pending_states[0][0] <= self.batches_settled:
+        while (
+            self._pending_states
+            and self._pending_states[0][0] is not HELD
+            and self._pending_states[0][0] <= self._batches_delivered
+        ):
             newest = self._pending_states.popleft()[1]
-        if newest is not None and self._write_state is not None:
+        if newest is not None and self._write_state is not None and not self._failed.is_set():
             self._accounting.flush_rejects()
             self._write_state(newest)
 
     # -- the end
 
-    def close(self) -> None:
-        """Stop the sender (cancelling what has not started), then close the delivery and the accounting."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the sender (cancelling what has not started), then close the delivery and the accounting.
+
+        With `abandon` (the run was interrupted) nothing waits for a request in flight: the process is leaving.
+        """
+        self._failed.set()  # nothing queued starts now
         try:
             if self._sender is not None:
-                self._sender.shutdown(wait=True, cancel_futures=True)
-            self._delivery.close()
+                self._sender.shutdown(wait=not abandon, cancel_futures=True)
+            if not abandon:
+                self._delivery.close()
         finally:
             self._accounting.close()

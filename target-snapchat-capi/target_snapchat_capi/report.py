@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from target_snapchat_capi.capi import REPORTED_MATCH_KEYS
+from target_snapchat_capi.outputs import OutputError, open_private
 from target_snapchat_capi.settings import Mode
 
 
@@ -21,6 +22,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  #: SIGTERM or SIGINT
 
 
 @dataclass
@@ -100,10 +102,16 @@ class RunReport:
         """Write the report atomically (a reader never sees half a file) and return what was written."""
         report = self.to_dict()
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(target)
+        with open_private(tmp, append=False) as output:
+            try:
+                output.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
+            except OSError as error:
+                raise OutputError(tmp, error) from None
+        try:
+            tmp.replace(target)
+        except OSError as error:
+            raise OutputError(target, error) from None
         return report
 
     def summary_lines(self) -> list[str]:

@@ -35,6 +35,14 @@ PRIVATE_MEMBERS: Final[tuple[PrivateMember, ...]] = (
     ),
     PrivateMember(
         owner="singer_sdk.Target",
+        name="_process_state_message",
+        parameters=("self", "message_dict"),
+        how="overridden; calls super(), then drains every sink when the last checkpoint is over a second ago",
+        why="The SDK only stores a STATE until its next drain (a full sink or 5 minutes); a tap that goes quiet "
+        "after a STATE would have its delivered progress held back that long.",
+    ),
+    PrivateMember(
+        owner="singer_sdk.Target",
         name="_handle_max_record_age",
         parameters=("self",),
         how="overridden; calls super() unless a checkpoint is due",

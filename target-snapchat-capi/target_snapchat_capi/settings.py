@@ -25,6 +25,7 @@ __all__ = [
     "ConfigError",
     "DeliverySettings",
     "EventSettings",
+    "GuardSettings",
     "LedgerSettings",
     "Mode",
     "OutputPaths",
@@ -54,6 +55,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "max_concurrency": 4,
     "max_retries": 8,
     "request_timeout_seconds": 30,
+    "delivery_timeout_seconds": 600,
     "validate_only": False,
     "dry_run": False,
     "dry_run_path": "output/snapchat_capi_dry_run.jsonl",
@@ -61,6 +63,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "report_path": "output/snapchat_capi_report.json",
     "ledger_url": "sqlite:///output/snapchat_capi_ledger.sqlite",
     "ledger_retention_days": 400,
+    "max_reject_ratio": 0.5,
+    "preflight_records": 1000,
 }
 
 
@@ -328,6 +332,8 @@ class DeliverySettings:
     max_concurrency: int = DEFAULTS["max_concurrency"]
     max_retries: int = DEFAULTS["max_retries"]
     request_timeout_seconds: float = DEFAULTS["request_timeout_seconds"]
+    #: the total time one batch may take, retries and waits included, before the run gives up
+    delivery_timeout_seconds: float = DEFAULTS["delivery_timeout_seconds"]
 
     @property
     def sink_batch_size(self) -> int:
@@ -344,6 +350,7 @@ class DeliverySettings:
             max_concurrency=_required_int(config, "max_concurrency", minimum=1, maximum=MAX_CONCURRENCY_LIMIT),
             max_retries=_required_int(config, "max_retries", minimum=0),
             request_timeout_seconds=_number(config, "request_timeout_seconds", minimum=0.001),
+            delivery_timeout_seconds=_number(config, "delivery_timeout_seconds", minimum=0.001),
         )
 
 
@@ -395,6 +402,24 @@ class LedgerSettings:
 
 
 @dataclass(frozen=True)
+class GuardSettings:
+    """The reject-ratio guard (see preflight.py)."""
+
+    max_reject_ratio: float = DEFAULTS["max_reject_ratio"]
+    preflight_records: int = DEFAULTS["preflight_records"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GuardSettings:
+        ratio = _number(config, "max_reject_ratio", minimum=0)
+        if ratio > 1:
+            raise SettingError("max_reject_ratio", "max_reject_ratio must be between 0 and 1 (1 turns the guard off)")
+        return cls(
+            max_reject_ratio=ratio,
+            preflight_records=_required_int(config, "preflight_records", minimum=1),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a run's settings, checked."""
 
@@ -403,6 +428,7 @@ class Settings:
     delivery: DeliverySettings
     paths: OutputPaths
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -420,4 +446,5 @@ class Settings:
             delivery=delivery,
             paths=OutputPaths.from_config(config),
             ledger=LedgerSettings.from_config(config),
+            guard=GuardSettings.from_config(config),
         )

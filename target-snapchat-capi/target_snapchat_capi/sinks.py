@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.events import Event, EventBuilder, EventSettings, Rejection, RejectReason
+from target_snapchat_capi.events import (
+    Event,
+    EventBuilder,
+    EventSettings,
+    Rejection,
+    RejectReason,
+    check_mapped_columns,
+)
 from target_snapchat_capi.pipeline import DeliveryPipeline
+from target_snapchat_capi.preflight import Preflight
+from target_snapchat_capi.settings import GuardSettings
 
 if TYPE_CHECKING:
     from singer_sdk import Target
@@ -34,6 +43,7 @@ class SinkServices:
     pipeline: DeliveryPipeline
     #: events a sink collects before it drains: one request's worth per connection
     batch_size: int
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
 
 class SnapchatCAPISink(BatchSink):
@@ -60,6 +70,9 @@ class SnapchatCAPISink(BatchSink):
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         services = self.services
+        # At SCHEMA time, before anything of the stream is read: a mapping pointing at a column the stream lacks
+        # would reject every row and still move the bookmarks.
+        check_mapped_columns(services.event_settings.mapping, stream_name, schema)
         self._accounting = services.accounting
         self._pipeline = services.pipeline
         self._batch_size = services.batch_size
@@ -74,6 +87,8 @@ class SnapchatCAPISink(BatchSink):
         self._key_names = tuple(key_properties or ())
         #: key properties the record being processed lacked (set by preprocess_record, read by process_record)
         self._missing_keys: tuple[str, ...] = ()
+        self._preflight = Preflight(services.guard.preflight_records, services.guard.max_reject_ratio)
+        self._holding = False
         self._events: list[Event] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
         self._sources: list[Source] = []
@@ -124,6 +139,15 @@ class SnapchatCAPISink(BatchSink):
             self._sources.append(source)
         else:
             self._accounting.reject(self.stream_name, result, source)
+        if not self._preflight.judged:
+            self._count_preflight(None if isinstance(result, Event) else result.reason)
+
+    def _count_preflight(self, reason: str | None) -> None:
+        if not self._holding:
+            self._pipeline.hold_back(self.stream_name, self._flush_held)
+            self._holding = True
+        if self._preflight.count(reason):
+            self._preflight.judge(self.stream_name)  # raises past max_reject_ratio
 
     def _reject_missing_keys(self, record: dict) -> None:
         missing, self._missing_keys = self._missing_keys, ()
@@ -134,9 +158,22 @@ class SnapchatCAPISink(BatchSink):
         )
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
         self._accounting.reject(self.stream_name, Rejection(RejectReason.MISSING_KEY_PROPERTY, message, None), source)
+        if not self._preflight.judged:
+            self._count_preflight(RejectReason.MISSING_KEY_PROPERTY)
+
+    def _flush_held(self) -> None:
+        """At the end of the input: judge the held records and submit them (or raise past the ratio)."""
+        self.process_batch({})
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        if not self._preflight.judged:
+            if not self._pipeline.ending:
+                return  # still in preflight: keep holding the events back
+            self._preflight.judge(self.stream_name)  # a short stream: judged on what it has
         events, self._events = self._events, []
         sources, self._sources = self._sources, []
         if events:
             self._pipeline.submit(self.stream_name, events, sources)
+        if self._holding:
+            self._holding = False
+            self._pipeline.stop_holding(self.stream_name)

@@ -12,13 +12,19 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import math
+import os
+import signal
 import sys
+import time
 import traceback
 import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_snapchat_capi import capi
@@ -27,14 +33,17 @@ from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import delivery_for
 from target_snapchat_capi.ledger import LedgerError
+from target_snapchat_capi.outputs import OutputError, check_writable
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.reader import SingerMessageReader
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport, RunStatus
-from target_snapchat_capi.settings import DEFAULTS, ConfigError, Settings, report_path
+from target_snapchat_capi.settings import DEFAULTS, ConfigError, Mode, Settings, report_path
 from target_snapchat_capi.sinks import SinkServices, SnapchatCAPISink
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.sinks import Sink
 
 #: The GIL switch interval while the target runs. The main thread builds events without pause; at Python's default
@@ -46,10 +55,12 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.0002
 #: rescanned the thousands of event dicts in flight, for nothing.
 GC_YOUNG_THRESHOLD = 50_000
 
+#: A STATE arriving this long after the last checkpoint makes one (drains every sink), so that it goes out promptly.
+STATE_CHECKPOINT_SECONDS = 1.0
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
 #: Our own errors, written to be safe to show (no token, no record value).
-SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, LedgerError)
+SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError, LedgerError)
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -154,6 +165,12 @@ class TargetSnapchatCAPI(Target):
             ),
             th.Property("request_timeout_seconds", th.NumberType, description="Timeout of one request."),
             th.Property(
+                "delivery_timeout_seconds",
+                th.NumberType,
+                description="Total time one batch may take, retries and their waits included, before the run gives "
+                "up with an error (no request outlives it): the longest a hung or failing API can hold a run.",
+            ),
+            th.Property(
                 "validate_only",
                 th.BooleanType,
                 description="Send to /events/validate and report per-event verdicts; records no conversion "
@@ -198,6 +215,17 @@ class TargetSnapchatCAPI(Target):
                 description="Days the ledger remembers a delivered event.",
             ),
             th.Property(
+                "max_reject_ratio",
+                th.NumberType,
+                description="Stop before sending a stream when more than this share of its first preflight_records "
+                "records is rejected for the same reason (a setting is almost surely wrong); 1 turns the guard off.",
+            ),
+            th.Property(
+                "preflight_records",
+                th.IntegerType,
+                description="How many first records of each stream are judged by max_reject_ratio before any is sent.",
+            ),
+            th.Property(
                 "data_processing_options",
                 th.ArrayType(th.StringType),
                 description="e.g. ['LDU'] for Limited Data Use; also mappable per row.",
@@ -231,6 +259,11 @@ class TargetSnapchatCAPI(Target):
         except ConfigError as error:
             _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
             raise ConfigError(f"target-snapchat-capi settings: {error}") from None
+        try:
+            self._check_output_paths()
+        except ConfigError as error:
+            _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
+            raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.report = RunReport(mode=self.settings.mode)
         self.accounting = Accounting(self.report, RejectsFile(self.settings.paths.rejects, self.report.started_at))
         try:
@@ -250,10 +283,30 @@ class TargetSnapchatCAPI(Target):
                 accounting=self.accounting,
                 pipeline=self.pipeline,
                 batch_size=self.settings.delivery.sink_batch_size,
+                guard=self.settings.guard,
             )
         )
         # Sinks drain one after another; the parallelism is in the client's requests.
         self.max_parallelism = 1
+        self._last_checkpoint = -math.inf  # the first STATE always makes a checkpoint
+
+    def _handle_signals(self) -> None:
+        """SIGTERM and SIGINT stop the run where it is (replacing the SDK's drain-and-exit-0): nothing more is sent,
+        no further STATE goes out, the report says `interrupted`, and the exit code is 128 + the signal."""
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            raise Interrupted(signum)
+
+        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
+
+    def _check_output_paths(self) -> None:
+        """Before anything is read or sent: every output file can be written."""
+        paths = self.settings.paths
+        check_writable("report_path", paths.report)
+        check_writable("reject_path", paths.rejects)
+        if self.settings.mode is Mode.DRY_RUN:
+            check_writable("dry_run_path", paths.dry_run)
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         """Every stream's sink, bound to this run's services."""
@@ -264,22 +317,40 @@ class TargetSnapchatCAPI(Target):
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         gc.freeze()  # what start-up built lives for the whole run: never scan it again
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        self._handle_signals()
+        failure: BaseException | None = None
         try:
             self.listen(file_input)
         except BaseException as error:
-            self.finish_run(error)
-            if isinstance(error, KeyboardInterrupt | SystemExit):
-                raise
-            _log_failure(self, error)
-            raise SystemExit(1) from None
-        self.finish_run(None)
+            failure = error
+        # Outside the except block: nothing raised from here on chains (and so prints) the original error.
+        failure = self.finish_run(failure)
+        if failure is None:
+            return
+        if isinstance(failure, Interrupted):
+            # A request may hang in a sender thread, which interpreter exit would wait for: leave now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(failure.exit_code)
+        if isinstance(failure, KeyboardInterrupt | SystemExit):
+            raise failure
+        _log_failure(self, failure)
+        raise SystemExit(1)
 
     # --- the STATE gate ---------------------------------------------------------------------------------
 
     def _write_state_message(self, state: dict) -> None:
         """Private SDK hook (see sdk_private.py): the SDK offers a drained STATE here; the pipeline holds it until
         every batch before it has settled."""
+        self._last_checkpoint = time.monotonic()
         self.pipeline.hold_state(state)
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Private SDK hook (see sdk_private.py): a STATE arriving a while after the last checkpoint drains every
+        sink at once, so it follows its records out within seconds even when the tap then goes quiet."""
+        super()._process_state_message(message_dict)
+        if time.monotonic() - self._last_checkpoint >= STATE_CHECKPOINT_SECONDS:
+            self.drain_all()
 
     def emit_state(self, state: dict) -> None:
         """Write a settled STATE to stdout (the SDK's own writer)."""
@@ -303,24 +374,35 @@ class TargetSnapchatCAPI(Target):
             self._process_record_message({"type": "RECORD", "stream": stream_name, "record": record})
 
     def process_endofpipe(self) -> None:
+        self.pipeline.end_of_input()  # streams still in preflight judge what they have and send it
         super().process_endofpipe()
         self.pipeline.finish()
 
     # --- the run's end, also on failure -----------------------------------------------------------------
 
-    def finish_run(self, error: BaseException | None) -> None:
-        report = self.report
-        if error is None:
-            report.status = RunStatus.SUCCEEDED
-        else:
-            report.status = RunStatus.FAILED
-            report.error = _safe_error_text(error)
+    def finish_run(self, error: BaseException | None) -> BaseException | None:
+        """Close the pipeline and write the report; return the run's failure (its own, or one closing it met)."""
         try:
-            self.pipeline.close()
-        finally:
+            self.pipeline.close(abandon=isinstance(error, Interrupted))
+        except Exception as close_error:
+            error = error or close_error
+        report = self.report
+        report.status = (
+            RunStatus.SUCCEEDED
+            if error is None
+            else RunStatus.INTERRUPTED
+            if isinstance(error, Interrupted)
+            else RunStatus.FAILED
+        )
+        report.error = None if error is None else _safe_error_text(error)
+        try:
             report.write(self.settings.paths.report)
-            for line in report.summary_lines():
-                print(line, file=sys.stderr, flush=True)
+        except OutputError as write_error:
+            self.logger.error("The run report was not written: %s", write_error)
+            error = error or write_error
+        for line in report.summary_lines():
+            print(line, file=sys.stderr, flush=True)
+        return error
 
     @classmethod
     def invoke(  # type: ignore[override]
@@ -346,12 +428,26 @@ class TargetSnapchatCAPI(Target):
         except ConfigError as error:
             cls.logger.error("%s", error)  # one line: the message names the setting
             raise SystemExit(1) from None
+        except ConfigValidationError as error:  # the SDK's JSON-schema check of the settings
+            message = f"target-snapchat-capi settings: {'; '.join(error.errors) or error}"
+            _write_failed_report(config.config if config else {}, message)
+            cls.logger.error("%s", message)
+            raise SystemExit(1) from None
         target.run(file_input)
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived (a BaseException, like KeyboardInterrupt: no `except Exception` swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
 def _write_failed_report(config: t.Mapping[str, t.Any], error: str) -> None:
-    report = RunReport(status=RunStatus.FAILED, error=error)
-    report.write(report_path(config))
+    """A settings error still leaves a report (when its own path is writable)."""
+    with contextlib.suppress(OutputError):
+        RunReport(status=RunStatus.FAILED, error=error).write(report_path(config))
 
 
 def _log_failure(target: TargetSnapchatCAPI, error: BaseException) -> None:
@@ -373,6 +469,8 @@ def _safe_error_text(error: BaseException) -> str:
     """What the report says about a failure: our own errors are written to be safe; others only by type."""
     if isinstance(error, SAFE_ERRORS):
         return str(error)
+    if isinstance(error, Interrupted):
+        return f"interrupted by {error}"
     if isinstance(error, KeyboardInterrupt | SystemExit):
         return type(error).__name__
     return f"{type(error).__name__} (details in the log)"

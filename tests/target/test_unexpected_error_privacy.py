@@ -76,6 +76,7 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts"},
         "stream_maps": {"s": {"extra": "'x'"}},
+        "max_reject_ratio": 1,  # the one record is rejected on purpose
     }
     result = run_target(tmp_path, config, messages, env={"LOGLEVEL": "DEBUG"})
     output = result.stdout.decode() + result.stderr.decode()
@@ -84,4 +85,48 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
     assert report["records_read"] == 1
     assert report["rejected_by_reason"] == {"invalid_event_time": 1}  # the builder judged it, by field
     for secret in (secret_amount, "not-a-time-secret", email):
+        assert secret not in output
+
+
+# The same bug, and by then the report's folder has become a file: writing the report fails too.
+BUGGY_TARGET_REPORT_UNWRITABLE = """
+import pathlib, shutil, sys
+from target_snapchat_capi import events
+REPORT_DIR = pathlib.Path(sys.argv.pop(1))
+def build(self, record, now):
+    shutil.rmtree(REPORT_DIR)
+    REPORT_DIR.write_text("no longer a folder")
+    raise ValueError(f"could not convert {record['email']!r} for {record['name']!r}")
+events.EventBuilder.build = build
+from target_snapchat_capi.target import TargetSnapchatCAPI
+TargetSnapchatCAPI.cli()
+"""
+
+
+def test_a_failing_report_write_never_prints_the_unexpected_error(tmp_path: Path, sandbox: SandboxServer) -> None:
+    """Issue 8.11: no path prints an unexpected exception's message, not even when writing the report fails."""
+    email, name = "secret.person@example.com", "Zoë Secretname"
+    schema = {"properties": {"email": {"type": "string"}, "name": {"type": "string"}, "ts": {"type": "integer"}}}
+    messages = [
+        {"type": "SCHEMA", "stream": "s", "key_properties": [], "schema": schema},
+        {"type": "RECORD", "stream": "s", "record": {"email": email, "name": name, "ts": int(time.time())}},
+    ]
+    report_dir = tmp_path / "reports"
+    report_dir.mkdir()
+    config = {
+        "pixel_id": DEFAULT_PIXEL_ID,
+        "access_token": DEFAULT_TOKEN,
+        "api_url": sandbox.url,
+        "report_path": str(report_dir / "report.json"),
+        "reject_path": str(tmp_path / "rejects.jsonl"),
+    }
+    command = [sys.executable, "-c", BUGGY_TARGET_REPORT_UNWRITABLE, str(report_dir)]
+    result = run_target(tmp_path, config, messages, command=command, env={"LOGLEVEL": "DEBUG"})
+    output = result.stdout.decode() + result.stderr.decode()
+    assert result.returncode == 1
+    assert "Unexpected ValueError" in output
+    assert "report was not written" in output
+    assert str(report_dir) in output
+    assert "During handling of the above exception" not in output
+    for secret in (email, name, "Secretname", DEFAULT_TOKEN):
         assert secret not in output
