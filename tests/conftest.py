@@ -17,6 +17,7 @@ Fault schema and endpoints: the docstring of `target_snapchat_capi/sandbox/serve
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
@@ -39,6 +40,14 @@ def sandbox(_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     _sandbox_server.state.reset()
     yield _sandbox_server
     _sandbox_server.state.reset()
+
+
+@pytest.fixture(autouse=True)
+def _own_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in its own empty working directory, so a target run that keeps a default relative path writes
+    there, not into the checkout: above all the delivery ledger (output/snapchat_capi_ledger.sqlite), which would
+    otherwise let one test's deliveries (or an earlier `pytest`'s) stop another test's events from being sent."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="session")

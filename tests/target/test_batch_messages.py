@@ -51,7 +51,6 @@ def _run_target(tmp_path: Path, sandbox: SandboxServer, messages: Path, **extra:
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
-        "ledger_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "Purchased At", "order_id": "Order ID", "em": "Email"},
         **extra,

@@ -28,7 +28,6 @@ def test_a_record_without_its_key_property_is_rejected_and_the_others_delivered(
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
-        "ledger_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts", "event_id": "id"},
         "event_name": "SIGN_UP",

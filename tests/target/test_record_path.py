@@ -50,7 +50,6 @@ def test_every_record_goes_through_the_sdk_hooks_and_metric(
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
-        "ledger_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts"},
         "event_name": "SIGN_UP",

@@ -56,7 +56,6 @@ StandardTargetTests = get_target_test_class(
         "default_phone_country": "US",
         "reject_path": str(_OUT / "rejects.jsonl"),
         "report_path": str(_OUT / "report.json"),
-        "ledger_url": f"sqlite:///{_OUT / 'ledger.sqlite'}",
         "max_retries": 1,
         # The SDK's sample streams are no conversions (no event time, no match key): judge Singer handling only.
         "max_reject_ratio": 1,

@@ -34,7 +34,6 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
-        "ledger_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
         "reject_path": str(tmp_path / "rejects.jsonl"),
     }
     result = run_target(
@@ -72,7 +71,6 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
-        "ledger_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts"},
         "stream_maps": {"s": {"extra": "'x'"}},
