@@ -45,7 +45,7 @@ AUDITED_SENSITIVE = {
         "sftp.private_key",
         "sftp.private_key_passphrase",
     },
-    "target-snapchat-capi": {"access_token", "stream_map_config"},
+    "target-snapchat-capi": {"access_token", "ledger_url", "stream_map_config"},
 }
 # The Meltano kinds a JSON-schema type may be declared as.
 KINDS_FOR_TYPE = {
@@ -397,6 +397,9 @@ def test_the_readme_neighbour_configurations_deliver(tmp_path: Path, sandbox) ->
             "access_token": SANDBOX_TOKEN,
             "report_path": str(out / "report.json"),
             "reject_path": str(out / "rejects.jsonl"),
+            # Each loader as if it ran alone: two of them send the same buyer's event, which one shared delivery
+            # ledger would (rightly) send only once.
+            "ledger_url": f"sqlite:///{out / 'ledger.sqlite'}",
         }
         schema = {"type": "object", "properties": {}}
         for record in records:
