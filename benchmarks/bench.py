@@ -198,6 +198,8 @@ def write_configs(workdir: Path, csv_path: Path, sandbox_url: str, args: argpars
         "max_concurrency": args.max_concurrency,
         "reject_path": str(workdir / "rejects.jsonl"),
         "report_path": str(workdir / "report.json"),
+        "report_html_path": str(workdir / "report.html"),
+        "report_history_path": str(workdir / "report_history.jsonl"),
     }
     if args.no_ledger:
         target_config["ledger_url"] = ""
@@ -213,6 +215,7 @@ def _target_config_for(base: Path, workdir: Path, stage: str) -> tuple[Path, Pat
     report = workdir / f"report-{stage}.json"
     config["report_path"] = str(report)
     config["reject_path"] = str(workdir / f"rejects-{stage}.jsonl")
+    config["report_html_path"] = str(workdir / f"report-{stage}.html")
     # Each stage its own fresh delivery ledger (the same events are sent by several stages), unless --no-ledger.
     if config.get("ledger_url") != "":
         config["ledger_url"] = f"sqlite:///{workdir / f'ledger-{stage}.sqlite'}"

@@ -396,6 +396,8 @@ def test_the_readme_neighbour_configurations_deliver(tmp_path: Path, sandbox) ->
             "pixel_id": SANDBOX_PIXEL_ID,
             "access_token": SANDBOX_TOKEN,
             "report_path": str(out / "report.json"),
+            "report_html_path": str(out / "report.html"),
+            "report_history_path": str(out / "history.jsonl"),
             "reject_path": str(out / "rejects.jsonl"),
             # Each loader as if it ran alone: two of them send the same buyer's event, which one shared delivery
             # ledger would (rightly) send only once.
