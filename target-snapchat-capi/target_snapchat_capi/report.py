@@ -58,8 +58,6 @@ class RunReport:
     records_read: int = 0
     events_delivered: int = 0
     events_rejected: int = 0
-    #: events found in the delivery ledger: Snap accepted them in an earlier run (or batch), so not sent again
-    events_already_delivered: int = 0
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     retries: int = 0
@@ -71,7 +69,8 @@ class RunReport:
     #: validate_only: Snap's error codes of the events it judged INVALID
     validation_errors: Counter[str] = field(default_factory=Counter)
     streams: dict[str, Counter[str]] = field(default_factory=dict)
-    #: events skipped because an earlier run delivered them (the delivery ledger)
+    #: events found in the delivery ledger: Snap accepted them in an earlier run (or batch), so not sent again;
+    #: neither delivered nor rejected
     already_delivered: int = 0
     #: events sent, by age at send time: one count per bin (see AGE_BIN_COUNT)
     event_age_bins: list[int] = field(default_factory=lambda: [0] * AGE_BIN_COUNT)
@@ -131,8 +130,8 @@ class RunReport:
                 self.single_key_events += 1
 
     def add_already_delivered(self, stream_name: str, count: int) -> None:
-        self.events_already_delivered += count
-        self.stream_counts(stream_name)["events_already_delivered"] += count
+        self.already_delivered += count
+        self.stream_counts(stream_name)["already_delivered"] += count
 
     def to_dict(self) -> dict[str, Any]:
         duration = max(time.monotonic() - self.started_monotonic, 1e-9)
@@ -144,7 +143,6 @@ class RunReport:
             "records_read": self.records_read,
             "events_delivered": self.events_delivered,
             "events_rejected": self.events_rejected,
-            "events_already_delivered": self.events_already_delivered,
             "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
             "requests": self.requests,
             "retries": self.retries,
@@ -221,7 +219,7 @@ class RunReport:
         lines += [
             f"Snapchat CAPI run {report['status']} ({self.mode.value}): {report['records_read']} records read, "
             f"{report['events_delivered']} {delivered_label[self.mode]}, "
-            f"{report['events_already_delivered']} already delivered, "
+            f"{report['already_delivered']} already delivered, "
             f"{report['events_rejected']} rejected, {report['requests']} requests, {report['retries']} retries, "
             f"{report['duration_seconds']} s ({report['events_per_second']} events/s).",
         ]

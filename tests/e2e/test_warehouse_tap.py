@@ -259,7 +259,7 @@ def test_meltano_run_from_postgres_counts_each_order_once_across_runs(
     # Only WH-1008 and WH-1009: the bookmark is the newest created_at, and inclusive replication keys re-read it.
     assert second_report["records_read"] == 2
     # The ledger knew both: nothing was sent (not even for Snap to merge), and nothing counts as a rejection.
-    assert second_report["events_already_delivered"] == 2
+    assert second_report["already_delivered"] == 2
     assert second_report["events_delivered"] == 0 and second_report["events_rejected"] == 0
     assert sandbox_process.stats()["events_received"] == len(delivered)
     assert conversions(sandbox_process) == Counter(dict.fromkeys(delivered, 1))
@@ -298,7 +298,7 @@ def test_meltano_run_from_postgres_counts_each_order_once_across_runs(
     assert third.returncode == 0, third.stderr.decode()[-4000:]
     third_report = json.loads((out / "report.json").read_text())
     assert third_report["records_read"] == 4  # WH-1008, WH-1009, WH-1010 at the bookmark; WH-1011 after it
-    assert (third_report["events_delivered"], third_report["events_already_delivered"]) == (2, 2)
+    assert (third_report["events_delivered"], third_report["already_delivered"]) == (2, 2)
     assert conversions(sandbox_process) == Counter(dict.fromkeys(delivered | {"WH-1010", "WH-1011"}, 1))
     assert sandbox_process.stats()["duplicates"] == 0  # Snap never had to merge anything
 

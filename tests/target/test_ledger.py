@@ -425,9 +425,9 @@ def test_an_event_in_the_ledger_is_not_sent_again_and_counted_already_delivered(
     assert second.returncode == 0, second.stderr.decode()[-3000:]
     report = read_report(tmp_path)
     assert report["events_delivered"] == 1
-    assert report["events_already_delivered"] == 2
+    assert report["already_delivered"] == 2
     assert report["events_rejected"] == 0 and report["rejected_by_reason"] == {}
-    assert report["streams"]["orders"]["events_already_delivered"] == 2
+    assert report["streams"]["orders"]["already_delivered"] == 2
     assert "1 delivered, 2 already delivered, 0 rejected" in second.stderr.decode()
     assert emitted_states(second) == [{"read": "again"}]
     # Snap saw each order once: the second run's one request carried only A-4.
@@ -439,7 +439,7 @@ def test_an_event_in_the_ledger_is_not_sent_again_and_counted_already_delivered(
     # Nothing new: no request at all, and the STATE still moves.
     third = run_target(tmp_path, config, order_messages(["A-1", "A-4"], {"read": "nothing new"}))
     assert third.returncode == 0
-    assert read_report(tmp_path)["events_already_delivered"] == 2
+    assert read_report(tmp_path)["already_delivered"] == 2
     assert sandbox.state.stats()["requests"] == requests_after_first + 1
     assert emitted_states(third) == [{"read": "nothing new"}]
 
@@ -474,7 +474,7 @@ def test_only_what_snap_accepted_is_remembered(tmp_path: Path, sandbox: SandboxS
     second = run_target(tmp_path, config, order_messages(["B-1", "B-2", "B-3"]))
     assert second.returncode == 0
     report = read_report(tmp_path)
-    assert (report["events_delivered"], report["events_already_delivered"]) == (1, 2)
+    assert (report["events_delivered"], report["already_delivered"]) == (1, 2)
     assert [event["event_id"] for event in sandbox.state.events()] == ["B-2"]
 
 
@@ -492,7 +492,7 @@ def test_dry_run_and_validate_only_neither_read_nor_write_the_ledger(tmp_path: P
         config = target_settings(tmp_path, sandbox, **{mode: True}, dry_run_path=str(tmp_path / "dry.jsonl"))
         result = run_target(tmp_path, config, order_messages(["E-1"]))
         assert result.returncode == 0, result.stderr.decode()[-3000:]
-        assert read_report(tmp_path)["events_already_delivered"] == 0
+        assert read_report(tmp_path)["already_delivered"] == 0
     assert not (tmp_path / "ledger.sqlite").exists()
 
 
@@ -542,7 +542,7 @@ def test_a_kill_between_snaps_answer_and_the_ledger_write_only_resends_what_snap
     third = run_target(tmp_path, config, order_messages(orders))
     assert third.returncode == 0
     assert sandbox.state.stats()["events_received"] == 10
-    assert read_report(tmp_path)["events_already_delivered"] == 5
+    assert read_report(tmp_path)["already_delivered"] == 5
 
 
 def test_ledger_settings_defaults_blank_and_bad_values() -> None:
