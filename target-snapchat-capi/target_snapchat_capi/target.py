@@ -9,7 +9,7 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 - accounting.py: the only writer of the report's counters and of the rejects file
 - report.py: the run's end: the JSON report, the HTML report (report_html.py) and the history line (history.py),
   written also after a failure or an interruption; findings (findings.py) come first in each and in the summary
-- delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client
+- delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client; ledger.py: what Snap accepted
 - sdk_private.py: the few private singer-sdk members still used, and why
 """
 
@@ -34,6 +34,7 @@ from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import client_for, delivery_for
+from target_snapchat_capi.ledger import LedgerError
 from target_snapchat_capi.orders import OrderGate
 from target_snapchat_capi.outputs import OutputError, check_writable
 from target_snapchat_capi.pipeline import DeliveryPipeline
@@ -63,7 +64,7 @@ STATE_CHECKPOINT_SECONDS = 1.0
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
 #: Our own errors, written to be safe to show (no token, no record value).
-SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError)
+SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError, LedgerError)
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -241,6 +242,19 @@ class TargetSnapchatCAPI(Target):
                 description="The JSON run report (counts only).",
             ),
             th.Property(
+                "ledger_url",
+                th.StringType,
+                secret=True,  # a PostgreSQL URL may carry a password
+                description="The delivery ledger, which remembers what Snap accepted so it is never sent twice: "
+                "sqlite:///path (an embedded file, the default), postgresql://user:password@host/db (shared by "
+                "runs on several machines), or empty to turn it off. Live runs only.",
+            ),
+            th.Property(
+                "ledger_retention_days",
+                th.IntegerType,
+                description="Days the ledger remembers a delivered event.",
+            ),
+            th.Property(
                 "report_html_path",
                 th.StringType,
                 description="The HTML run report: one self-contained page with charts, trends and findings.",
@@ -307,8 +321,14 @@ class TargetSnapchatCAPI(Target):
             source_timezone=self.settings.events.source_timezone,
         )
         order_gate = OrderGate()
+        try:
+            delivery = delivery_for(self.settings, self.accounting)  # opens the clients and the ledger
+        except ConfigError as error:
+            self.accounting.close()
+            _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
+            raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.pipeline = DeliveryPipeline(
-            delivery_for(self.settings, self.accounting),
+            delivery,
             self.accounting,
             self.emit_state if self.settings.mode.emits_state else None,
             order_gate=order_gate,

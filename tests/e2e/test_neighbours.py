@@ -45,7 +45,8 @@ AUDITED_SENSITIVE = {
         "sftp.private_key",
         "sftp.private_key_passphrase",
     },
-    "target-snapchat-capi": {"access_token", "pixels", "stream_map_config"},  # pixels: each holds a token
+    # pixels: each holds a token; ledger_url: a PostgreSQL URL may hold a password
+    "target-snapchat-capi": {"access_token", "ledger_url", "pixels", "stream_map_config"},
 }
 # The Meltano kinds a JSON-schema type may be declared as.
 KINDS_FOR_TYPE = {
@@ -399,6 +400,9 @@ def test_the_readme_neighbour_configurations_deliver(tmp_path: Path, sandbox) ->
             "report_html_path": str(out / "report.html"),
             "report_history_path": str(out / "history.jsonl"),
             "reject_path": str(out / "rejects.jsonl"),
+            # Each loader as if it ran alone: two of them send the same buyer's event, which one shared delivery
+            # ledger would (rightly) send only once.
+            "ledger_url": f"sqlite:///{out / 'ledger.sqlite'}",
         }
         schema = {"type": "object", "properties": {}}
         for record in records:
