@@ -8,56 +8,279 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import enum
 import json
 import math
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
+
+import pycountry
+from target_snapchat_capi.normalize import clean
 
 _NUMERIC_RE: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_COMMA_THOUSANDS_RE: Final = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DECIMAL_COMMA_RE: Final = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d{1,2}")
-_US_DATETIME_RE: Final = re.compile(
-    r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
+
+
+class ValueReason(enum.StrEnum):
+    """Why a value cell is not a number (the report and the rejection message say which)."""
+
+    NOT_A_NUMBER = "not_a_number"
+    AMBIGUOUS_SEPARATOR = "ambiguous_separator"  # "1,234": a thousands comma or a decimal comma?
+    BAD_GROUPING = "bad_grouping"  # "1,23,4": digit groups of no known convention
+    NOT_FINITE = "not_finite"
+
+
+class ValueReading(NamedTuple):
+    """A value cell read: the number (None if unreadable, then ``reason`` says why) and the currency marker."""
+
+    number: float | int | None
+    reason: ValueReason | None = None
+    #: the currency symbol or code written beside the number (``$``, ``USD``, ``€``), else None
+    currency_marker: str | None = None
+
+
+#: spaces that group digits: space, no-break space, narrow no-break space, thin space, figure space
+_GROUP_SPACES: Final = frozenset(" \u00a0\u202f\u2009\u2007")
+_APOSTROPHES: Final = frozenset("'\u2019")
+_GROUP_MARKS: Final = {ord(ch): "\x00" for ch in _GROUP_SPACES | _APOSTROPHES}
+_WESTERN_GROUPS_RE: Final = re.compile(r"\d{1,3}(?:G\d{3})+".replace("G", "\x00"))
+_INDIAN_GROUPS_RE: Final = re.compile(r"\d{1,2}(?:G\d{2})*G\d{3}".replace("G", "\x00"))
+#: a currency marker before or after the number: a symbol, a code, or both (R$, US$, kr, CHF)
+_VALUE_RE: Final = re.compile(
+    r"(?P<sign>[-+]?)\s*(?P<pre>[^\d\s.,'\u2019()+-]{1,4})?\s*(?P<sign2>[-+]?)\s*"
+    r"(?P<body>[\d.,'\u2019\s\u00a0\u202f\u2009\u2007]*\d[\d.,'\u2019\s\u00a0\u202f\u2009\u2007]*)"
+    r"\s*(?P<post>[^\d\s.,'\u2019()+-]{1,4})?\s*(?P<trailing>-?)"
 )
 
 
-def _strip_currency_symbols(text: str) -> str:
-    start, end = 0, len(text)
-    while start < end and (text[start].isspace() or _is_currency_symbol(text[start])):
-        start += 1
-    while end > start and (text[end - 1].isspace() or _is_currency_symbol(text[end - 1])):
-        end -= 1
-    return text[start:end]
+def _is_currency_marker(marker: str) -> bool:
+    return (
+        marker.upper() in CURRENCY_CODES
+        or marker in CURRENCY_SYMBOLS
+        or marker.lower() in AMBIGUOUS_CURRENCY_SYMBOLS
+        or all(not ch.isascii() and unicodedata.category(ch) == "Sc" for ch in marker)
+    )
 
 
-def _is_currency_symbol(char: str) -> bool:
-    return char == "$" or (not char.isascii() and unicodedata.category(char) == "Sc")
+def read_value(raw: Any) -> ValueReading:
+    """A monetary value as a JSON number, or why not (contract section 3a; rules in ``_read_number_text``)."""
+    if isinstance(raw, bool):
+        return ValueReading(None, ValueReason.NOT_A_NUMBER)
+    if isinstance(raw, int):
+        return ValueReading(raw)
+    if isinstance(raw, float | Decimal):
+        number = float(raw)
+        return ValueReading(number) if math.isfinite(number) else ValueReading(None, ValueReason.NOT_FINITE)
+    if not isinstance(raw, str):
+        return ValueReading(None, ValueReason.NOT_A_NUMBER)
+    text = raw if _NUMERIC_RE.fullmatch(raw) else clean(raw)
+    if _NUMERIC_RE.fullmatch(text):  # the machine form: every program writes numbers so
+        number = float(text)
+        return ValueReading(number) if math.isfinite(number) else ValueReading(None, ValueReason.NOT_FINITE)
+    negative = False
+    if text.startswith("(") and text.endswith(")"):  # accounting negative: (15.00), ($15.00)
+        negative, text = True, text[1:-1].strip()
+    elif len(text) > 2 and text[0] in "$€£¥₹" and text[1] == "(" and text.endswith(")"):
+        negative, text = True, text[0] + text[2:-1]  # $(15.00)
+    match = _VALUE_RE.fullmatch(text)
+    if match is None:
+        return ValueReading(None, ValueReason.NOT_A_NUMBER)
+    pre, post = match.group("pre"), match.group("post")
+    if (pre and post) or not all(_is_currency_marker(marker) for marker in (pre, post) if marker):
+        return ValueReading(None, ValueReason.NOT_A_NUMBER)
+    signs = [sign for sign in (match.group("sign"), match.group("sign2"), match.group("trailing")) if sign]
+    if len(signs) > 1 or (negative and signs):
+        return ValueReading(None, ValueReason.NOT_A_NUMBER)
+    magnitude, reason = _read_number_text(match.group("body").strip())
+    if magnitude is None:
+        return ValueReading(None, reason)
+    return ValueReading(-magnitude if negative or signs == ["-"] else magnitude, None, pre or post)
+
+
+def _read_number_text(body: str) -> tuple[float | None, ValueReason | None]:
+    """Digits with separators: ``1,234.56``, ``1.234,56``, ``1 234,56``, ``1'234.50``, ``1,00,000``.
+
+    Spaces and apostrophes only group. With both ``.`` and ``,`` the later one is the decimal mark. A lone
+    ``.`` is a decimal point (how programs write numbers); a lone ``,`` followed by exactly three digits after
+    one to three digits (``1,234``) could be either and is ambiguous; any other lone ``,`` is a decimal comma.
+    One mark repeated (``1.234.567``) groups.
+    """
+    body = body.translate(_GROUP_MARKS)
+    last_dot, last_comma = body.rfind("."), body.rfind(",")
+    decimal_mark: str | None = None
+    if last_dot >= 0 and last_comma >= 0:
+        decimal_mark = "." if last_dot > last_comma else ","
+    elif last_dot >= 0 or last_comma >= 0:
+        mark = "." if last_dot >= 0 else ","
+        if body.count(mark) == 1:
+            whole, _, fraction = body.partition(mark)
+            plain_whole = whole.replace("\x00", "")
+            if mark == "," and len(fraction) == 3 and "\x00" not in whole and 1 <= len(whole) <= 3 and whole[0] != "0":
+                return None, ValueReason.AMBIGUOUS_SEPARATOR
+            decimal_mark = mark if plain_whole or fraction else None
+    if decimal_mark is not None:
+        whole, _, fraction = body.rpartition(decimal_mark)
+        if not fraction.isdigit():
+            return None, ValueReason.NOT_A_NUMBER
+    else:
+        whole, fraction = body, ""
+    grouping = {ch for ch in whole if not ch.isdigit()}
+    if len(grouping) > 1:
+        return None, ValueReason.BAD_GROUPING
+    if grouping:
+        separator = grouping.pop()
+        uniform = whole.replace(separator, "\x00")
+        if not (_WESTERN_GROUPS_RE.fullmatch(uniform) or _INDIAN_GROUPS_RE.fullmatch(uniform)):
+            return None, ValueReason.BAD_GROUPING
+        whole = uniform.replace("\x00", "")
+    if not whole.isdigit() and not (whole == "" and fraction):
+        return None, ValueReason.NOT_A_NUMBER
+    number = float(f"{whole or '0'}.{fraction or '0'}")
+    return (number, None) if math.isfinite(number) else (None, ValueReason.NOT_FINITE)
 
 
 def parse_value(raw: Any) -> float | int | None:
-    """A monetary value as a JSON number, or None if it is not one (rules in the module docstring)."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float | Decimal):
+    """A monetary value as a JSON number, or None if it is not one (``read_value`` says why)."""
+    if type(raw) is str and _NUMERIC_RE.fullmatch(raw):  # the common case, without building a reading
         number = float(raw)
         return number if math.isfinite(number) else None
-    if not isinstance(raw, str):
-        return None
-    text = _strip_currency_symbols(raw)
-    if _NUMERIC_RE.fullmatch(text):
-        number = float(text)
-    elif _COMMA_THOUSANDS_RE.fullmatch(text):
-        number = float(text.replace(",", ""))
-    elif _DECIMAL_COMMA_RE.fullmatch(text):
-        number = float(text.replace(".", "").replace(",", "."))
-    else:
-        return None
-    return number if math.isfinite(number) else None
+    return read_value(raw).number
+
+
+# ----------------------------------------------------------------------------------------------------
+# Currency
+
+#: ISO-4217 alphabetic codes, built once.
+CURRENCY_CODES: Final[frozenset[str]] = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+#: Symbols that name one currency (section 3a: € £ ₹ RMB; the rest are as unambiguous).
+CURRENCY_SYMBOLS: Final[dict[str, str]] = {
+    "€": "EUR",
+    "£": "GBP",
+    "₹": "INR",
+    "RMB": "CNY",
+    "rmb": "CNY",
+    "₩": "KRW",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₪": "ILS",
+    "₫": "VND",
+    "฿": "THB",
+    "₱": "PHP",
+    "₴": "UAH",
+    "₦": "NGN",
+    "zł": "PLN",
+    "R$": "BRL",
+    "US$": "USD",
+    "C$": "CAD",
+    "CA$": "CAD",
+    "A$": "AUD",
+    "AU$": "AUD",
+    "NZ$": "NZD",
+    "HK$": "HKD",
+    "S$": "SGD",
+    "MX$": "MXN",
+}
+#: Symbols several currencies use: read only when default_currency is one of them (else invalid_currency).
+AMBIGUOUS_CURRENCY_SYMBOLS: Final[dict[str, frozenset[str]]] = {
+    "$": frozenset(
+        {
+            "USD",
+            "CAD",
+            "AUD",
+            "NZD",
+            "SGD",
+            "HKD",
+            "TWD",
+            "MXN",
+            "ARS",
+            "CLP",
+            "COP",
+            "UYU",
+            "BSD",
+            "BBD",
+            "BZD",
+            "BMD",
+            "BND",
+            "FJD",
+            "GYD",
+            "JMD",
+            "KYD",
+            "LRD",
+            "NAD",
+            "SBD",
+            "SRD",
+            "TTD",
+            "XCD",
+            "CUP",
+            "DOP",
+        }
+    ),
+    "¥": frozenset({"JPY", "CNY"}),
+    "￥": frozenset({"JPY", "CNY"}),
+    "kr": frozenset({"SEK", "NOK", "DKK", "ISK"}),
+    "kr.": frozenset({"SEK", "NOK", "DKK", "ISK"}),
+}
+
+
+def parse_currency(raw: Any, default_currency: str | None = None) -> tuple[str | None, bool]:
+    """(ISO-4217 code or None, whether the cell was blank). Not blank and None: ``invalid_currency``.
+
+    ISO codes in any case; ``€ £ ₹ RMB`` and the other single-currency symbols; ``$``, ``¥``, ``kr`` only
+    when ``default_currency`` is one of the currencies they name.
+    """
+    if raw is None or isinstance(raw, bool | Mapping | list | tuple):
+        return None, raw is None
+    text = clean(str(raw))
+    if not text:
+        return None, True
+    code = text.upper()
+    if code in CURRENCY_CODES:
+        return code, False
+    if symbol_code := CURRENCY_SYMBOLS.get(text) or CURRENCY_SYMBOLS.get(code):
+        return symbol_code, False
+    candidates = AMBIGUOUS_CURRENCY_SYMBOLS.get(text.lower())
+    if candidates and default_currency and default_currency.upper() in candidates:
+        return default_currency.upper(), False
+    return None, False
+
+
+# ----------------------------------------------------------------------------------------------------
+# Event time
+
+
+class EventTime(NamedTuple):
+    """An event time read from a cell: epoch seconds, and for a date without a time of day, that day."""
+
+    epoch: int
+    #: set when the cell is a calendar day (a bare date, or a date column emitted as midnight UTC)
+    day: dt.date | None = None
+
+    @property
+    def date_only(self) -> bool:
+        return self.day is not None
+
+    def send_time(self, now: float) -> int:
+        """The ``event_time`` to send. A date-only time is its day's start in the sale's zone; on the day
+        itself (anywhere on earth it is already that day) it is never later than ``now``, so it is never a
+        future event on its own day and never moves to another day."""
+        if self.day is not None and self.epoch > now:
+            latest_today = dt.datetime.fromtimestamp(now, _LATEST_ZONE).date()
+            if self.day <= latest_today:
+                return int(now)
+        return self.epoch
+
+
+_new: Final = tuple.__new__  # builds an EventTime without NamedTuple's Python-level __new__ (per record)
+_LATEST_ZONE: Final = dt.timezone(dt.timedelta(hours=14))  # the first zone to start a day (Kiribati)
+_DOTTED_DATETIME_RE: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_SLASHED_DATETIME_RE: Final = re.compile(
+    r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?)?"
+)
+_MIDNIGHT_UTC_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?", re.IGNORECASE)
+_ISO_DATE_ONLY_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _epoch_from_number(number: float) -> int:
@@ -78,54 +301,161 @@ def _epoch_from_datetime(moment: dt.datetime, naive_zone: dt.tzinfo) -> int:
     return math.floor(moment.timestamp())
 
 
-def parse_event_time(raw: Any, naive_zone: dt.tzinfo = dt.UTC) -> int | None:
-    """Integer epoch seconds from the formats in the module docstring, or None if unreadable.
+def _day(day: dt.date, zone: dt.tzinfo) -> EventTime:
+    return _new(EventTime, (_epoch_from_datetime(dt.datetime(day.year, day.month, day.day), zone), day))
 
-    A time without a zone is read in ``naive_zone`` (the ``source_timezone`` setting; UTC by default).
+
+def read_event_time(
+    raw: Any, naive_zone: dt.tzinfo = dt.UTC, *, day_first: bool = False, date_column: bool = False
+) -> EventTime | None:
+    """The event time of a cell, or None if unreadable (formats in ``events``' docstring and section 3a).
+
+    ``naive_zone``: the zone of times written without one (the row's ``event_timezone``, else
+    ``source_timezone``). ``day_first``: numeric slashed dates are day/month. ``date_column``: the source column
+    is date-typed (its values are days even when a tap writes them as midnight UTC).
     """
     if isinstance(raw, bool) or raw is None:
         return None
     if isinstance(raw, int | float | Decimal):
         number = float(raw)
-        return _epoch_from_number(number) if math.isfinite(number) else None
+        return _new(EventTime, (_epoch_from_number(number), None)) if math.isfinite(number) else None
     if isinstance(raw, dt.datetime):
-        return _epoch_from_datetime(raw, naive_zone)
+        if date_column or (raw.tzinfo is not None and raw.utcoffset() == dt.timedelta(0) and raw.time() == dt.time()):
+            return _day(raw.date(), naive_zone)
+        return _new(EventTime, (_epoch_from_datetime(raw, naive_zone), None))
     if isinstance(raw, dt.date):
-        return _epoch_from_datetime(dt.datetime(raw.year, raw.month, raw.day), naive_zone)
+        return _day(raw, naive_zone)
     if not isinstance(raw, str):
         return None
-    text = raw.strip()
+    text = clean(raw)
     if not text:
         return None
+    return _read_time_text(text, naive_zone, day_first, date_column)
+
+
+def _read_time_text(text: str, naive_zone: dt.tzinfo, day_first: bool, date_column: bool) -> EventTime | None:
     if _NUMERIC_RE.fullmatch(text):
         if len(text) == 8 and text.isdigit():
             try:
-                return _epoch_from_datetime(dt.datetime.strptime(text, "%Y%m%d"), naive_zone)
+                return _day(dt.datetime.strptime(text, "%Y%m%d").date(), naive_zone)
             except ValueError:
                 pass
         number = float(text)
-        return _epoch_from_number(number) if math.isfinite(number) else None
-    iso_text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-    try:
-        return _epoch_from_datetime(dt.datetime.fromisoformat(iso_text), naive_zone)
-    except ValueError:
-        pass
-    if match := _US_DATETIME_RE.fullmatch(text):
-        first, second, year, hour, minute, second_of_minute, meridiem = match.groups()
-        month, day = (int(second), int(first)) if int(first) > 12 else (int(first), int(second))
-        hours = int(hour or 0)
-        if meridiem:
-            if not 1 <= hours <= 12:
-                return None
-            hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
+        return _new(EventTime, (_epoch_from_number(number), None)) if math.isfinite(number) else None
+    if (len(text) == 10 and _ISO_DATE_ONLY_RE.fullmatch(text)) or (
+        (date_column or ("00:00" in text and _MIDNIGHT_UTC_RE.fullmatch(text))) and _ISO_DATE_ONLY_RE.match(text)
+    ):
         try:
-            moment = dt.datetime(year=int(year), month=month, day=day, hour=hours, minute=int(minute or 0))
-            return _epoch_from_datetime(moment, naive_zone) + int(second_of_minute or 0)
+            return _day(dt.date.fromisoformat(text[:10]), naive_zone)
         except ValueError:
             return None
+    original, zone = text, None
+    if text[-1] == "z":  # fromisoformat reads "Z" itself
+        text = text[:-1] + "Z"
+    elif text[-3:].upper() in ("UTC", "GMT"):  # "2026-11-28 14:03:00 UTC" (BigQuery), "… GMT"
+        text, zone = text[:-3].rstrip(), dt.UTC
     try:
-        return _epoch_from_datetime(email.utils.parsedate_to_datetime(text), naive_zone)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        if zone is not None:
+            if moment.tzinfo is not None:
+                return None  # an offset and a zone name both: which one?
+            moment = moment.replace(tzinfo=zone)
+        return _new(EventTime, (_epoch_from_datetime(moment, naive_zone), None))
+    found = _numeric_datetime(text, day_first)
+    if found is not None:
+        moment, has_time = found
+        if moment is None:
+            return None
+        if zone is not None:
+            moment = moment.replace(tzinfo=zone)
+        return (
+            _new(EventTime, (_epoch_from_datetime(moment, naive_zone), None))
+            if has_time
+            else _day(moment.date(), naive_zone)
+        )
+    try:
+        return _new(EventTime, (_epoch_from_datetime(email.utils.parsedate_to_datetime(original), naive_zone), None))
     except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _numeric_datetime(text: str, day_first: bool) -> tuple[dt.datetime | None, bool] | None:
+    """``DD.MM.YYYY [HH:MM[:SS]]`` (always day-first) and slashed/dashed ``MM/DD/YYYY [HH:MM[:SS] [AM|PM]]``
+    (month-first unless ``day_first``; a first number above 12 is a day either way). None if neither shape;
+    (None, _) if the shape fits but the date or time does not exist."""
+    meridiem = None
+    if "." in text[:6] and (match := _DOTTED_DATETIME_RE.fullmatch(text)):
+        day, month, year, hour, minute, second = match.groups()
+    elif match := _SLASHED_DATETIME_RE.fullmatch(text):
+        first, _, second_number, year, hour, minute, second, meridiem = match.groups()
+        a, b = int(first), int(second_number)
+        if day_first:
+            day, month = (first, second_number) if b <= 12 or a > 12 else (second_number, first)
+        else:
+            month, day = (first, second_number) if a <= 12 or b > 12 else (second_number, first)
+    else:
+        return None
+    hours = int(hour or 0)
+    if meridiem:
+        if not 1 <= hours <= 12:
+            return None, True
+        hours = hours % 12 + (12 if meridiem[0] in "pP" else 0)
+    try:
+        moment = dt.datetime(int(year), int(month), int(day), hours, int(minute or 0), int(second or 0))
+    except ValueError:
+        return None, True
+    return moment, hour is not None
+
+
+def parse_event_time(raw: Any, naive_zone: dt.tzinfo = dt.UTC, *, day_first: bool = False) -> int | None:
+    """Integer epoch seconds, or None if unreadable. A date without a time is its start in ``naive_zone``.
+
+    Callers that need the date-only rule of section 3a use ``read_event_time`` and ``EventTime.send_time``.
+    """
+    reading = read_event_time(raw, naive_zone, day_first=day_first)
+    return reading.epoch if reading is not None else None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Per-row time zone
+
+_OFFSET_RE: Final = re.compile(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+_ZONE_CACHE_LIMIT: Final = 1024
+_zone_cache: dict[str, dt.tzinfo | None] = {}
+
+
+def parse_timezone(cell: Any) -> dt.tzinfo | None:
+    """The zone of a per-row ``event_timezone`` cell: an IANA name (``Europe/Paris``), ``UTC``/``GMT``/``Z``,
+    or a UTC offset (``+02:00``, ``-0500``, ``UTC+5:30``, ``GMT-3``). None when blank or unreadable."""
+    if not isinstance(cell, str):
+        return None
+    try:
+        return _zone_cache[cell]
+    except KeyError:
+        pass
+    zone = _read_timezone(clean(cell))
+    if len(_zone_cache) < _ZONE_CACHE_LIMIT:
+        _zone_cache[cell] = zone
+    return zone
+
+
+def _read_timezone(text: str) -> dt.tzinfo | None:
+    if not text:
+        return None
+    if text.upper() in ("UTC", "GMT", "Z", "UTC+0", "GMT+0", "+00:00", "ETC/UTC"):
+        return dt.UTC
+    if match := _OFFSET_RE.fullmatch(text):
+        sign, hours, minutes = match.groups()
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if offset > dt.timedelta(hours=14) or int(minutes or 0) >= 60:
+            return None
+        return dt.timezone(-offset if sign == "-" else offset)
+    try:
+        return zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import random
 import unicodedata
+from pathlib import Path
 
 import pytest
 from target_snapchat_capi import capi
@@ -82,7 +85,7 @@ def test_normalize_email(raw: str, expected: str | None) -> None:
 
 
 def test_invalid_email_is_counted_and_not_sent() -> None:
-    assert n.prepare_em("not an email") == (None, "em_invalid")
+    assert n.prepare_em("not an email") == (None, "em_not_an_address")
     assert n.prepare_em("   ") == (None, "em_empty")
 
 
@@ -107,7 +110,14 @@ def test_never_hashed_twice() -> None:
 
 @pytest.mark.parametrize(
     ("prepare", "field"),
-    [(n.prepare_em, "em"), (n.prepare_ph, "ph"), (n.prepare_fn, "fn"), (n.prepare_country, "country")],
+    [
+        (n.prepare_em, "em"),
+        (n.prepare_ph, "ph"),
+        (n.prepare_fn, "fn"),
+        (n.prepare_country, "country"),
+        (n.prepare_external_id, "external_id"),
+        (n.prepare_ct, "ct"),
+    ],
 )
 @pytest.mark.parametrize("algorithm", ["md5", "sha1"])
 def test_md5_and_sha1_looking_values_are_dropped(prepare, field: str, algorithm: str) -> None:
@@ -115,12 +125,11 @@ def test_md5_and_sha1_looking_values_are_dropped(prepare, field: str, algorithm:
     assert prepare(foreign) == (None, f"{field}_foreign_hash_dropped")
 
 
-def test_external_id_of_32_hex_is_an_id_not_a_foreign_hash() -> None:
-    uuid_without_hyphens = "0F8FAD5BD9CB469FA16570867728950E"
-    assert n.prepare_external_id(uuid_without_hyphens) == (
-        sha(uuid_without_hyphens.lower()),
-        "external_id_hashed",
-    )
+def test_external_id_of_32_or_40_hex_is_dropped_like_every_hashed_field() -> None:
+    # Section 3a: "32- or 40-hex values (MD5/SHA-1) are dropped in every hashed field".
+    assert n.prepare_external_id("0F8FAD5BD9CB469FA16570867728950E") == (None, "external_id_foreign_hash_dropped")
+    with_hyphens = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+    assert n.prepare_external_id(with_hyphens) == (sha(with_hyphens.lower()), "external_id_hashed")
 
 
 def test_prehashed_email_is_not_dropped_by_the_email_check() -> None:
@@ -150,13 +159,13 @@ def test_prehashed_email_is_not_dropped_by_the_email_check() -> None:
         ("06 12 34 56 78", "fr", None, "33612345678", "ph_row_country"),
         ("030 123456", "de", None, "4930123456", "ph_row_country"),
         ("+39 06 1234 5678", None, None, "390612345678", "ph_international"),  # Italian leading zero kept
-        ("011 44 7911 123456", "us", None, "447911123456", "ph_row_country"),  # NANP international prefix
-        ("(415) 555-0100", None, None, None, "ph_unknown_country"),
-        ("555-0100", None, "US", None, "ph_invalid"),  # no area code
-        ("447911123456", None, "US", None, "ph_invalid"),  # not forced into +1
-        ("12", None, "US", None, "ph_invalid"),
-        ("call me", None, "US", None, "ph_invalid"),
-        ("+999 123 456", None, None, None, "ph_invalid"),
+        ("011 44 7911 123456", "us", None, "447911123456", "ph_international"),  # NANP international prefix
+        ("(415) 555-0100", None, None, None, "ph_no_country"),
+        ("555-0100", None, "US", None, "ph_local_only"),  # no area code
+        ("447911123456", None, "US", None, "ph_impossible_length"),  # not forced into +1
+        ("12", None, "US", None, "ph_impossible_length"),
+        ("call me", None, "US", None, "ph_not_a_number"),
+        ("+999 123 456", None, None, None, "ph_unknown_country_code"),
     ],
 )
 def test_normalize_phone(raw, row_country, default_country, expected, outcome) -> None:
@@ -226,9 +235,10 @@ def test_gender_words(raw: str, expected: str) -> None:
     assert n.prepare_ge(raw) == (sha(expected), "ge_hashed")
 
 
-@pytest.mark.parametrize("raw", ["unknown", "x", "non-binary", "prefer not to say"])
+@pytest.mark.parametrize("raw", ["x", "non-binary", "prefer not to say"])
 def test_other_gender_values_are_dropped_and_counted(raw: str) -> None:
-    assert n.prepare_ge(raw) == (None, "ge_invalid")
+    assert n.prepare_ge(raw) == (None, "ge_not_a_gender")
+    assert n.prepare_ge("unknown") == (None, "ge_placeholder")
 
 
 @pytest.mark.parametrize(
@@ -291,7 +301,8 @@ def test_city(raw: str, expected: str) -> None:
         ("Quebec", "qc", "st_name_mapped"),
         ("British Columbia", "bc", "st_name_mapped"),
         ("Bavaria", "bavaria", "st_unmapped"),
-        ("--", None, "st_invalid"),
+        ("--", None, "st_placeholder"),
+        ("...", None, "st_no_letters"),
     ],
 )
 def test_state(raw: str, expected: str | None, outcome: str) -> None:
@@ -329,7 +340,7 @@ def test_zip(raw: str, country: str | None, expected: str | None) -> None:
         ("GBR", "gb"),
         ("UK", "gb"),
         ("United Kingdom", "gb"),
-        ("Deutschland", None),
+        ("Deutschland", "de"),  # CLDR names in every language (section 3a)
         ("Germany", "de"),
         ("DEU", "de"),
         ("Côte d'Ivoire", "ci"),
@@ -344,16 +355,30 @@ def test_zip(raw: str, country: str | None, expected: str | None) -> None:
 )
 def test_country(raw: str, expected: str | None) -> None:
     assert n.normalize_country(raw) == expected
-    assert n.prepare_country(raw) == ((sha(expected), "country_hashed") if expected else (None, "country_invalid"))
+    assert n.prepare_country(raw) == (
+        (sha(expected), "country_hashed") if expected else (None, "country_unknown_country")
+    )
 
 
-def test_lookups_are_built_once_and_cached() -> None:
+def test_lookups_are_built_once_and_repeated_values_are_cached() -> None:
     assert n.COUNTRY_LOOKUP["fra"] == "fr"
     assert n.STATE_LOOKUP["newhampshire"] == "nh"
-    n.normalize_country.cache_clear()
-    n.normalize_country("France")
-    n.normalize_country("France")
-    assert n.normalize_country.cache_info().hits == 1
+    for prepare in (n.prepare_fn, n.prepare_ln, n.prepare_ct, n.prepare_st, n.prepare_country, n.prepare_ge):
+        cache = prepare.cache  # type: ignore[attr-defined]
+        cache.clear()
+        first = prepare("Paris")
+        assert prepare("Paris") is first
+        assert len(cache) == 1
+
+
+def test_caches_are_bounded() -> None:
+    cache = n.prepare_ct.cache  # type: ignore[attr-defined]
+    cache.clear()
+    for number in range(n.CACHE_LIMIT + 50):
+        n.prepare_ct(f"City {number}")
+    assert len(cache) == n.CACHE_LIMIT
+    assert n.prepare_ct(f"City {n.CACHE_LIMIT + 10}") == (sha(f"city{n.CACHE_LIMIT + 10}"), "ct_hashed")
+    cache.clear()
 
 
 # -- ids and plain fields
@@ -375,7 +400,7 @@ def test_madid_lowercase_keeps_hyphens_not_hashed() -> None:
 def test_ip_address() -> None:
     assert n.prepare_client_ip_address(" 203.0.113.7 ") == ("203.0.113.7", "client_ip_address_kept")
     assert n.prepare_client_ip_address("2001:DB8::1") == ("2001:db8::1", "client_ip_address_kept")
-    assert n.prepare_client_ip_address("999.1.1.1") == (None, "client_ip_address_invalid")
+    assert n.prepare_client_ip_address("999.1.1.1") == (None, "client_ip_address_not_an_ip")
 
 
 def test_every_simple_preparer_reports_empty_for_blank() -> None:
@@ -417,3 +442,168 @@ def test_placeholder_country_is_not_namibia() -> None:
     assert n.is_placeholder(" n/a ")
     assert n.is_placeholder("NULL")
     assert not n.is_placeholder("Namibia")
+
+
+# -- section 3a corpus: one file per field under corpus/ (format: corpus/README.md)
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def corpus(name: str) -> list[list[str]]:
+    rows = []
+    for line in (CORPUS / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            cells = line.split("\t")
+            rows.append([cell.encode("latin-1", "backslashreplace").decode("unicode_escape") for cell in cells])
+    return rows
+
+
+def expected_hash(normalised: str) -> str | None:
+    return None if normalised == "-" else sha(normalised)
+
+
+@pytest.mark.parametrize(("raw", "normalised", "outcome"), corpus("normalize_em.tsv"))
+def test_email_corpus(raw: str, normalised: str, outcome: str) -> None:
+    assert n.prepare_em(raw) == (expected_hash(normalised), outcome)
+
+
+@pytest.mark.parametrize(("raw", "row", "default", "digits", "outcome"), corpus("normalize_ph.tsv"))
+def test_phone_corpus(raw: str, row: str, default: str, digits: str, outcome: str) -> None:
+    assert n.prepare_ph(raw, row or None, default or None) == (expected_hash(digits), outcome)
+
+
+@pytest.mark.parametrize(("raw", "normalised"), corpus("normalize_names.tsv"))
+def test_name_corpus(raw: str, normalised: str) -> None:
+    for prepare, field in ((n.prepare_fn, "fn"), (n.prepare_ln, "ln")):
+        value, outcome = prepare(raw)
+        assert value == expected_hash(normalised)
+        assert outcome == (f"{field}_hashed" if normalised != "-" else f"{field}_no_letters")
+
+
+@pytest.mark.parametrize(("raw", "normalised", "outcome"), corpus("normalize_ge.tsv"))
+def test_gender_corpus(raw: str, normalised: str, outcome: str) -> None:
+    assert n.prepare_ge(raw) == (expected_hash(normalised), outcome)
+
+
+@pytest.mark.parametrize(("raw", "day_first", "normalised", "outcome"), corpus("normalize_db.tsv"))
+def test_date_of_birth_corpus(raw: str, day_first: str, normalised: str, outcome: str) -> None:
+    assert n.prepare_db(raw, day_first=day_first == "yes") == (expected_hash(normalised), outcome)
+    assert n.simple_preparers(day_first=day_first == "yes")["db"](raw) == (expected_hash(normalised), outcome)
+
+
+@pytest.mark.parametrize(("raw", "normalised"), corpus("normalize_ct.tsv"))
+def test_city_corpus(raw: str, normalised: str) -> None:
+    assert n.prepare_ct(raw) == (expected_hash(normalised), "ct_hashed" if normalised != "-" else "ct_no_letters")
+
+
+@pytest.mark.parametrize(("raw", "normalised", "outcome"), corpus("normalize_st.tsv"))
+def test_state_corpus(raw: str, normalised: str, outcome: str) -> None:
+    assert n.prepare_st(raw) == (expected_hash(normalised), outcome)
+
+
+@pytest.mark.parametrize(("raw", "country", "normalised", "outcome"), corpus("normalize_zp.tsv"))
+def test_zip_corpus(raw: str, country: str, normalised: str, outcome: str) -> None:
+    assert n.prepare_zp(raw, country or None) == (expected_hash(normalised), outcome)
+
+
+@pytest.mark.parametrize(("raw", "alpha_2", "outcome"), corpus("normalize_country.tsv"))
+def test_country_corpus(raw: str, alpha_2: str, outcome: str) -> None:
+    assert n.prepare_country(raw) == (expected_hash(alpha_2), outcome)
+    assert n.normalize_country(raw) == (alpha_2 if alpha_2 != "-" else None)
+
+
+@pytest.mark.parametrize(("raw", "sent", "outcome"), corpus("normalize_madid.tsv"))
+def test_madid_corpus(raw: str, sent: str, outcome: str) -> None:
+    assert n.prepare_madid(raw) == (None if sent == "-" else sent, outcome)
+
+
+# -- section 3a: the first step of every field
+
+
+INVISIBLE = ["\ufeff", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202c", "\u2066", "\u2069"]
+CLEAN_SAMPLES = {
+    "em": "person@example.com",
+    "fn": "John",
+    "ln": "Doe",
+    "ge": "f",
+    "db": "1990-07-04",
+    "ct": "Paris",
+    "st": "CA",
+    "country": "France",
+    "external_id": "CUST-1",
+}
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+@pytest.mark.parametrize("field", sorted(CLEAN_SAMPLES))
+def test_format_characters_and_excel_apostrophe_never_change_a_hash(field: str, mark: str) -> None:
+    prepare = n.SIMPLE_PREPARERS[field]
+    plain = CLEAN_SAMPLES[field]
+    expected = prepare(plain)
+    assert expected[0] is not None
+    assert prepare(f"{mark}{plain}{mark}") == expected
+    assert prepare(f"  '{plain} ") == expected
+    assert prepare(mark + plain[:1] + mark + plain[1:]) == expected
+
+
+def test_zip_and_phone_take_the_first_step_too() -> None:
+    assert n.prepare_zp("'75008", "fr") == n.prepare_zp("75008", "fr")
+    assert n.prepare_ph("\u202a'+44 20 7946 0958\u202c") == n.prepare_ph("+44 20 7946 0958")
+
+
+@pytest.mark.parametrize(
+    "text", ["Raphaël", "Ångström", "Nguyễn Thị", "Zoë", "São Paulo", "Québec", "Österreich", "España", "Ἀθηνᾶ"]
+)
+def test_nfd_input_hashes_as_nfc_in_every_field(text: str) -> None:
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfd != text
+    for field in ("fn", "ln", "ct", "st", "country", "external_id"):
+        assert n.SIMPLE_PREPARERS[field](nfd) == n.SIMPLE_PREPARERS[field](text), field
+
+
+# -- outcome codes and the per-field summary
+
+
+def test_every_outcome_code_splits_into_field_and_reason() -> None:
+    assert n.OUTCOME_PARTS["ph_no_country"] == ("ph", n.Reason.NO_COUNTRY)
+    assert n.OUTCOME_PARTS["client_ip_address_not_an_ip"] == ("client_ip_address", n.Reason.NOT_AN_IP)
+    samples = ["a@b.co", "+1 415 555 0100", "x", "", "N/A", "1990-07-04", "CA", "France", "94025"]
+    for raw in samples:
+        for prepare in (*n.SIMPLE_PREPARERS.values(), n.prepare_ph, n.prepare_zp):
+            _, outcome = prepare(raw)
+            assert outcome in n.OUTCOME_PARTS, outcome
+
+
+def test_summary_counts_sent_and_not_sent_by_reason() -> None:
+    counts = collections.Counter(
+        {
+            "ph_international": 5000,
+            "ph_default_country": 3120,
+            "ph_no_country": 311,
+            "ph_impossible_length": 42,
+            "em_hashed": 10,
+            "em_prehashed": 2,
+            "em_not_an_address": 1,
+            "value_invalid": 3,  # not a user field: left out
+        }
+    )
+    assert n.summarise_outcomes(counts) == {
+        "em": {"sent": 12, "not_sent": {"not_an_address": 1}},
+        "ph": {"sent": 8120, "not_sent": {"impossible_length": 42, "no_country": 311}},
+    }
+
+
+def test_no_cell_makes_a_rule_raise() -> None:
+    """Random text of every kind (controls, marks, emoji, digits of other scripts): an outcome, never a crash."""
+    rng = random.Random(9)
+    alphabet = "0123456789+-()./ #x'\"<>@:;,aZéß\u0301\u200b\ufeff\u00a0\u202f٣३日😀\U000e0041\ufe0f\t\n"
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(4000)]
+    for cell in cells:
+        for field, prepare in n.SIMPLE_PREPARERS.items():
+            _, outcome = prepare(cell)
+            assert outcome.startswith(f"{field}_"), (field, outcome)
+        for country in (None, "US", "GB", "MX", "AU"):
+            _, outcome = n.prepare_ph(cell, country, "US")
+            assert outcome in n.OUTCOME_PARTS
+            _, outcome = n.prepare_zp(cell, country.lower() if country else None)
+            assert outcome in n.OUTCOME_PARTS
