@@ -112,3 +112,57 @@ def new_bookmark(task: FileTask) -> dict[str, t.Any]:
         "line": task.resume_after_line,
         "done": False,
     }
+
+
+class StateError(Exception):
+    """The tap state given to a run cannot be used (corrupt, wrong shape, another configuration's)."""
+
+
+_BOOKMARK_FIELDS: t.Final[dict[str, tuple[type, ...]]] = {
+    "mtime": (str,),
+    "size": (int,),
+    "rows": (int,),
+    "line": (int,),
+    "done": (bool,),
+}
+
+
+def _check_bookmark(stream: str, url: t.Any, bookmark: t.Any) -> None:
+    where = f"bookmarks.{stream}.files[{url!r}]"
+    if not isinstance(url, str) or not isinstance(bookmark, dict):
+        raise StateError(f"the state's {where} is not a file bookmark (an object keyed by file URL)")
+    for name, types in _BOOKMARK_FIELDS.items():
+        value = bookmark.get(name)
+        wrong = type(value) is bool and bool not in types  # JSON true is not a count
+        if value is None or wrong or not isinstance(value, types) or (isinstance(value, int) and value < 0):
+            raise StateError(f"the state's {where}.{name} is missing or not a valid {types[0].__name__}")
+
+
+def check_state_shape(state: t.Any) -> None:
+    """Raise StateError when ``state`` is not a Singer state (an object whose ``bookmarks`` is an object)."""
+    if not isinstance(state, dict):
+        raise StateError(f"the state is a JSON {type(state).__name__}, not an object with `bookmarks`")
+    stream_states = state.get("bookmarks", {})
+    if not isinstance(stream_states, dict):
+        raise StateError("the state's `bookmarks` is not an object keyed by stream name")
+
+
+def check_stream_state(stream: str, stream_state: t.Any, url_prefixes: t.Sequence[str]) -> None:
+    """Raise StateError when a stream's state is malformed, or its file bookmarks all lie outside the stream's paths.
+
+    Bookmarks of files none of which is under this configuration's paths are another configuration's state: using
+    it would forget them (pruned) and read every file again, so it is refused.
+    """
+    if not isinstance(stream_state, dict):
+        raise StateError(f"the state's bookmarks.{stream} is not an object")
+    files = stream_state.get(FILES_KEY, {})
+    if not isinstance(files, dict):
+        raise StateError(f"the state's bookmarks.{stream}.files is not an object keyed by file URL")
+    for url, bookmark in files.items():
+        _check_bookmark(stream, url, bookmark)
+    if files and not any(url.startswith(prefix) for url in files for prefix in url_prefixes):
+        raise StateError(
+            f"the state's {len(files)} file bookmark(s) of stream {stream} lie outside its path(s) "
+            f"({', '.join(url_prefixes)}): it is another configuration's state; pass this configuration's "
+            "state, or none to read every file again"
+        )

@@ -43,6 +43,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
+from tap_offline_csv.datetimes import parse_datetime_text
 from tap_offline_csv.storage import ConfigError, SourceError
 
 logger = logging.getLogger("tap_offline_csv.reader")
@@ -51,6 +52,7 @@ COLUMN_TYPES = ("string", "integer", "number", "boolean", "date-time", "date")
 COMPRESSIONS = ("infer", "none", "gzip", "bz2", "zip", "zstd", "xz")
 BAD_ROW_POLICIES = ("skip", "fail")
 DEFAULT_MAX_FIELD_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 TEXT_CHUNK_SIZE = 256 * 1024
 
 _SUFFIX_COMPRESSION = {
@@ -132,7 +134,11 @@ def _to_boolean(value: str) -> bool:
 
 
 def _to_datetime(value: str) -> str:
-    return dt.datetime.fromisoformat(value.strip()).isoformat()
+    return parse_datetime_text(value)
+
+
+def _to_datetime_day_first(value: str) -> str:
+    return parse_datetime_text(value, day_first=True)
 
 
 def _to_date(value: str) -> str:
@@ -173,6 +179,16 @@ class CSVFormat:
     on_bad_row: str = "skip"
     key_properties: tuple[str, ...] = ()
     max_field_size: int = DEFAULT_MAX_FIELD_SIZE
+    max_line_size: int = DEFAULT_MAX_LINE_SIZE
+    day_first: bool = False
+    """Slashed dates (03/04/2026) in date-time columns are day first (as the target's ``day_first``)."""
+
+    def converter(self, column: str) -> t.Callable[[str], t.Any]:
+        """The function typing a cell of ``column`` (a ``column_types`` column)."""
+        kind = self.column_types[column]
+        if kind == "date-time" and self.day_first:
+            return _to_datetime_day_first
+        return CONVERTERS[kind]
 
     def __post_init__(self) -> None:
         """Validate the settings once, with messages naming the setting."""
@@ -192,6 +208,8 @@ class CSVFormat:
             raise ConfigError("on_bad_row must be 'skip' or 'fail'")
         if self.skip_rows < 0:
             raise ConfigError("skip_rows must be 0 or more")
+        if self.max_field_size < 1 or self.max_line_size < 2:
+            raise ConfigError("max_field_size and max_line_size must be positive")
         for column, column_type in self.column_types.items():
             if column_type not in COLUMN_TYPES:
                 raise ConfigError(
@@ -302,8 +320,13 @@ class ReadStats:
     skipped: Counter[str] = field(default_factory=Counter)
     blank_lines: int = 0
 
+    @property
+    def bad_rows(self) -> int:
+        """How many rows were skipped, for any reason."""
+        return sum(self.skipped.values())
+
     def summary(self) -> str:
-        """One line for the per-file INFO log."""
+        """One line for the per-file log (counts per reason, and per column for values that do not parse)."""
         reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(self.skipped.items()))
         skipped = sum(self.skipped.values())
         return f"{self.rows} rows read, {skipped} bad rows skipped" + (f" ({reasons})" if reasons else "")
@@ -346,6 +369,7 @@ class CSVFileReader:
         )
         self._text._CHUNK_SIZE = TEXT_CHUNK_SIZE  # type: ignore[attr-defined]  # bigger reads, fewer calls
         csv.field_size_limit(fmt.max_field_size)
+        self._overlong_lines = 0  # over-long lines handed to the parser as empty ones, not reported yet
         self._errors = _error_counter()
         self._errors_seen = self._errors[0]
         self.header = self._read_header()
@@ -355,12 +379,31 @@ class CSVFileReader:
     # -- setup -----------------------------------------------------------------------------------
 
     def _read_header(self) -> list[str]:
+        raw = self._first_row()
+        if self._overlong_lines:
+            raise CSVFormatError(self.url, f"a line above the data is longer than {self.fmt.max_line_size} characters")
+        if raw is None or not any(name.strip() for name in raw):
+            self.empty = raw is None
+            return []
+        self.empty = False
+        if raw[0].startswith("\ufeff"):
+            raw[0] = raw[0][1:]
+        if self._errors[0] != self._errors_seen and _count_surrogates(raw):
+            raise CSVFormatError(
+                self.url,
+                f"line {self.fmt.skip_rows + 1}: the header has bytes that are not valid "
+                f"{self.fmt.encoding}; check the encoding setting",
+            )
+        return normalise_header(raw, self.url)
+
+    def _first_row(self) -> list[str] | None:
+        """The header row as parsed: after the junk lines and any blank lines above it (None: empty file)."""
         try:
             for _ in range(self.fmt.skip_rows):
-                if not self._text.readline():
+                if not self._skip_line():
                     break
             self._csv = csv.reader(
-                self._text,
+                self._bounded_lines(),
                 delimiter=self.fmt.delimiter,
                 quotechar=self.fmt.quotechar,
                 doublequote=True,
@@ -379,19 +422,31 @@ class CSVFileReader:
             if type(exc).__module__.startswith("zstandard"):
                 raise CSVFormatError(self.url, f"cannot be decompressed ({type(exc).__name__})") from None
             raise
-        if raw is None or not any(name.strip() for name in raw):
-            self.empty = raw is None
-            return []
-        self.empty = False
-        if raw[0].startswith("\ufeff"):
-            raw[0] = raw[0][1:]
-        if self._errors[0] != self._errors_seen and _count_surrogates(raw):
-            raise CSVFormatError(
-                self.url,
-                f"line {self.fmt.skip_rows + 1}: the header has bytes that are not valid "
-                f"{self.fmt.encoding}; check the encoding setting",
-            )
-        return normalise_header(raw, self.url)
+        return raw
+
+    def _bounded_lines(self) -> t.Iterator[str]:
+        """The file's lines for the CSV parser, none longer than ``max_line_size`` characters.
+
+        Memory stays bounded however long a line is (a file without newlines, a decompression bomb): an over-long
+        line is read past in bounded pieces and handed on as an empty line (so line numbers stay right), and the
+        row loop reports it as a bad row.
+        """
+        readline = self._text.readline
+        limit = self.fmt.max_line_size
+        while line := readline(limit):
+            if len(line) == limit and line[-1] not in "\r\n":
+                self._skip_line()
+                self._overlong_lines += 1
+                yield "\n"
+            else:
+                yield line
+
+    def _skip_line(self) -> bool:
+        """Read past the rest of the current line in bounded pieces; False at the end of the file."""
+        while piece := self._text.readline(TEXT_CHUNK_SIZE):
+            if piece[-1] in "\r\n":
+                return True
+        return False
 
     def _plan_columns(self) -> None:
         """Work out, once per file, how a parsed row becomes a record of the stream's columns."""
@@ -417,7 +472,7 @@ class CSVFileReader:
         self._picks = [(name, header.index(name)) for name in columns if name in set(header)]
         self._missing = [name for name in columns if name not in set(header)]
         self._typed = [
-            (name, CONVERTERS[self.fmt.column_types[name]])
+            (name, self.fmt.converter(name))
             for name in columns
             if self.fmt.column_types.get(name, "string") != "string" and name in set(header)
         ]
@@ -436,83 +491,110 @@ class CSVFileReader:
             if self.empty:
                 logger.warning("%s: the file is empty (no header line); no rows", self.url)
             return
-        reader = self._csv
-        width = len(self.header)
-        offset = self.fmt.skip_rows
-        header_names = self.header
-        same_layout = self._same_layout
-        picks = self._picks
-        missing = self._missing
-        typed = self._typed
-        resume_after = self.resume_after_line
-        errors = self._errors
-        stats = self.stats
-        previous_end = reader.line_num
+        self._previous_end = self._csv.line_num
         while True:
             try:
-                for row in reader:
-                    line = previous_end + 1 + offset
-                    previous_end = reader.line_num
-                    if line <= resume_after:
-                        if errors[0] != self._errors_seen:
-                            self._has_bad_bytes(row)  # attribute decode errors of rows passed over
-                        continue
-                    if len(row) != width:
-                        if not row:
-                            stats.blank_lines += 1
-                            continue
-                        if errors[0] != self._errors_seen and self._has_bad_bytes(row):
-                            self._bad(line, f"bytes not valid in {self.fmt.encoding}", "bad bytes")
-                            continue
-                        reason = "too many fields" if len(row) > width else "too few fields"
-                        self._bad(line, f"{reason} ({len(row)} instead of {width})", reason)
-                        continue
-                    if errors[0] != self._errors_seen and self._has_bad_bytes(row):
-                        self._bad(line, f"bytes not valid in {self.fmt.encoding}", "bad bytes")
-                        continue
-                    if same_layout:
-                        record: dict[str, t.Any] = dict(zip(header_names, row, strict=False))
-                    else:
-                        record = {name: row[index] for name, index in picks}
-                        for name in missing:
-                            record[name] = None
-                    if typed:
-                        column = ""
-                        try:
-                            for column, convert in typed:
-                                value = record[column]
-                                record[column] = convert(value) if value else None
-                        except (ValueError, TypeError, OverflowError):
-                            kind = self.fmt.column_types[column]
-                            self._bad(line, f"column {column!r}: not a valid {kind}", f"invalid {kind}")
-                            continue
-                    stats.rows += 1
-                    yield line, record
+                yield from self._parse_rows()
                 return
             except csv.Error as exc:
-                line = previous_end + 1 + offset
-                previous_end = reader.line_num
-                message = str(exc)
-                if "unexpected end of data" in message:
-                    last = previous_end + offset
-                    lost = f"; lines {line}-{last} ({last - line + 1} lines) could not be read" if last > line else ""
-                    reason = f"unterminated quote: the quoted field opened on this line never closes{lost}"
-                    key = "unterminated quote"
-                elif "field larger than field limit" in message:
-                    reason = f"a field is longer than {self.fmt.max_field_size} characters"
-                    key = "field too long"
-                else:
-                    reason = f"malformed quoting ({message})"
-                    key = "malformed quoting"
-                if line > resume_after:
-                    self._bad(line, reason, key)
+                self._report_csv_error(exc)
             except UnicodeError:
                 raise CSVFormatError(self.url, f"cannot be decoded as {self.fmt.encoding}") from None
             except (OSError, EOFError, zipfile.BadZipFile) as exc:
                 raise CSVFormatError(
                     self.url,
-                    f"cannot be decompressed or read after line {previous_end + offset} ({type(exc).__name__})",
+                    f"cannot be decompressed or read after line {self._previous_end + self.fmt.skip_rows} "
+                    f"({type(exc).__name__})",
                 ) from None
+
+    def _parse_rows(self) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+        """The row loop (the hot path): rare cases are handled by the methods it calls."""
+        reader = self._csv
+        width = len(self.header)
+        offset = self.fmt.skip_rows + 1
+        header_names = self.header
+        same_layout = self._same_layout
+        typed = self._typed
+        resume_after = self.resume_after_line
+        errors = self._errors
+        stats = self.stats
+        previous_end = self._previous_end
+        for row in reader:
+            line = previous_end + offset
+            previous_end = self._previous_end = reader.line_num
+            if line <= resume_after:
+                self._pass_over(row)
+                continue
+            if (len(row) != width or errors[0] != self._errors_seen) and not self._row_is_whole(line, row):
+                continue
+            record = dict(zip(header_names, row, strict=False)) if same_layout else self._pick(row)
+            if typed and not self._convert(line, record):
+                continue
+            stats.rows += 1
+            yield line, record
+
+    def _pass_over(self, row: list[str]) -> None:
+        """A row at or before the resume point: not converted, but its decoding errors are attributed."""
+        if self._errors[0] != self._errors_seen:
+            self._has_bad_bytes(row)
+
+    def _row_is_whole(self, line: int, row: list[str]) -> bool:
+        """False (counted) for a blank line, a row with undecodable bytes, or one with the wrong field count."""
+        width = len(self.header)
+        if not row:
+            if self._overlong_lines:
+                self._overlong_lines -= 1
+                self._bad(line, f"the line is longer than {self.fmt.max_line_size} characters", "line too long")
+            else:
+                self.stats.blank_lines += 1
+            return False
+        if self._errors[0] != self._errors_seen and self._has_bad_bytes(row):
+            self._bad(line, f"bytes not valid in {self.fmt.encoding}", "bad bytes")
+            return False
+        if len(row) != width:
+            reason = "too many fields" if len(row) > width else "too few fields"
+            self._bad(line, f"{reason} ({len(row)} instead of {width})", reason)
+            return False
+        return True
+
+    def _pick(self, row: list[str]) -> dict[str, t.Any]:
+        """A row of a file whose header differs from the stream's columns, as a record of the stream's columns."""
+        record: dict[str, t.Any] = {name: row[index] for name, index in self._picks}
+        for name in self._missing:
+            record[name] = None
+        return record
+
+    def _convert(self, line: int, record: dict[str, t.Any]) -> bool:
+        """Type the ``column_types`` columns in place; False (reported) when a value does not parse."""
+        column = ""
+        try:
+            for column, convert in self._typed:
+                value = record[column]
+                record[column] = convert(value) if value else None
+        except (ValueError, TypeError, OverflowError):
+            kind = self.fmt.column_types[column]
+            self._bad(line, f"column {column!r}: not a valid {kind}", f"column {column!r} not a valid {kind}")
+            return False
+        return True
+
+    def _report_csv_error(self, exc: csv.Error) -> None:
+        """A row the CSV parser rejects: reported at the line it starts on (the parser goes on after it)."""
+        line = self._previous_end + 1 + self.fmt.skip_rows
+        self._previous_end = self._csv.line_num
+        message = str(exc)
+        if "unexpected end of data" in message:
+            last = self._previous_end + self.fmt.skip_rows
+            lost = f"; lines {line}-{last} ({last - line + 1} lines) could not be read" if last > line else ""
+            reason = f"unterminated quote: the quoted field opened on this line never closes{lost}"
+            key = "unterminated quote"
+        elif "field larger than field limit" in message:
+            reason = f"a field is longer than {self.fmt.max_field_size} characters"
+            key = "field too long"
+        else:
+            reason = f"malformed quoting ({message})"
+            key = "malformed quoting"
+        if line > self.resume_after_line:
+            self._bad(line, reason, key)
 
     def _has_bad_bytes(self, row: t.Sequence[str]) -> bool:
         found = _count_surrogates(row)

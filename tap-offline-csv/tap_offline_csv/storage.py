@@ -11,6 +11,7 @@ This module imports nothing from singer_sdk.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import re
@@ -30,6 +31,11 @@ GLOB_CHARS = frozenset("*?[")
 REMOTE_BLOCK_SIZE = 8 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 30.0
 UNKNOWN_MTIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# gcsfs reads this switch once, at import: "true" (its default) probes each bucket's layout over gRPC first, which
+# stalls 60 s per call against anything but Google itself (an emulator, a proxy). The user's own value is kept.
+GCSFS_LAYOUT_PROBE_SWITCH = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
+# The Azure SDK logs every request's URL and headers at INFO.
+AZURE_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
 
 
 class SourceError(Exception):
@@ -240,6 +246,7 @@ def filesystem_for(url: str, settings: StorageSettings) -> tuple[fsspec.Abstract
             host = options.pop("host")
             fs = SSHFileSystem(host, skip_instance_cache=True, **options)
             return fs, urlsplit(url).path or "/"
+        _prepare_library(protocol)
         options = dict(settings.storage_options.get(protocol, {}))
         options.setdefault("skip_instance_cache", True)
         fs, path = fsspec.core.url_to_fs(url, **options)
@@ -248,6 +255,14 @@ def filesystem_for(url: str, settings: StorageSettings) -> tuple[fsspec.Abstract
         raise
     except Exception as exc:
         raise SourceError(url, describe_exception(exc, connecting=True, secrets=settings.secret_values())) from None
+
+
+def _prepare_library(protocol: str) -> None:
+    """Settings a filesystem library needs before it is first imported or used."""
+    if protocol in {"gs", "gcs"}:
+        os.environ.setdefault(GCSFS_LAYOUT_PROBE_SWITCH, "false")
+    elif protocol in {"az", "abfs", "abfss", "adl"}:
+        logging.getLogger(AZURE_HTTP_LOGGER).setLevel(logging.WARNING)
 
 
 def describe_exception(exc: BaseException, *, connecting: bool = False, secrets: t.Sequence[str] = ()) -> str:
@@ -408,12 +423,53 @@ def list_files(url: str, settings: StorageSettings) -> tuple[fsspec.AbstractFile
     return fs, files
 
 
+def local_unreadable_reason(path: str) -> str | None:
+    """Why a listed local entry cannot be read as a file (None when it can): links and special files."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "a dangling symbolic link (its target does not exist)"
+        return "the file disappeared before it could be read"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        return f"cannot be read ({type(exc).__name__}: {exc.strerror})"
+    if not os.path.isfile(path):
+        return "not a regular file (a device, socket or pipe)"
+    return None
+
+
+def url_prefix(path: str) -> str:
+    """The URL every file listed for ``path`` (a path, glob or URL) starts with, as bookmarks write it."""
+    static = path
+    for index, char in enumerate(path):
+        if char in GLOB_CHARS:
+            static = path[:index]
+            break
+    protocol = protocol_of(static)
+    if protocol in LOCAL_PROTOCOLS:
+        local = static.split("://", 1)[1] if protocol else static
+        absolute = os.path.abspath(os.path.expanduser(local)) if local else ""
+        return "file://" + absolute
+    return redact_url(static)
+
+
 def open_binary(fs: fsspec.AbstractFileSystem, remote: RemoteFile) -> t.BinaryIO:
-    """Open ``remote`` for streaming binary reads (never reads it whole)."""
+    """Open ``remote`` for streaming binary reads (never reads it whole).
+
+    Raises:
+        SourceError: the entry cannot be read (gone, a dangling link, a link loop, a pipe...), saying which.
+    """
     try:
         if isinstance(fs, fsspec.implementations.local.LocalFileSystem):
+            reason = local_unreadable_reason(remote.path)
+            if reason is not None:
+                raise SourceError(remote.url, reason)
             return open(remote.path, "rb", buffering=1024 * 1024)
         return t.cast("t.BinaryIO", fs.open(remote.path, "rb", block_size=REMOTE_BLOCK_SIZE))
+    except SourceError:
+        raise
     except FileNotFoundError:
         raise SourceError(remote.url, "the file disappeared before it could be read") from None
     except Exception as exc:
