@@ -198,6 +198,8 @@ def write_configs(workdir: Path, csv_path: Path, sandbox_url: str, args: argpars
         "max_concurrency": args.max_concurrency,
         "reject_path": str(workdir / "rejects.jsonl"),
         "report_path": str(workdir / "report.json"),
+        "report_html_path": str(workdir / "report.html"),
+        "report_history_path": str(workdir / "report_history.jsonl"),
     }
     tap_path, target_path = workdir / "tap.json", workdir / "target.json"
     tap_path.write_text(json.dumps(tap_config, indent=2), encoding="utf-8")
@@ -211,6 +213,7 @@ def _target_config_for(base: Path, workdir: Path, stage: str) -> tuple[Path, Pat
     report = workdir / f"report-{stage}.json"
     config["report_path"] = str(report)
     config["reject_path"] = str(workdir / f"rejects-{stage}.jsonl")
+    config["report_html_path"] = str(workdir / f"report-{stage}.html")
     path = workdir / f"target-{stage}.json"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path, report

@@ -1,8 +1,10 @@
 """`make demo`: bundled sample data → tap-offline-csv → target-snapchat-capi → the local CAPI sandbox, via Meltano.
 
-Steps: make the sample drop if there is none, start the sandbox, `meltano run tap-offline-csv target-snapchat-capi` in
-the dev environment, print the run summary from the report, stop the sandbox. State stays in Meltano's system database
-(.meltano/meltano.db), so a second `make demo` sends nothing new and says so.
+Steps: drop a new sample file into data/drops (each run is a new day's export: the first is
+offline_purchases_<day>.csv, later ones get a number and their own order ids), start the sandbox, `meltano run
+tap-offline-csv target-snapchat-capi` in the dev environment, print the run summary from the report and the path of
+the HTML run report, stop the sandbox. State stays in Meltano's system database (.meltano/meltano.db), so each run
+reads only the new drop; the run history (output/snapchat_capi_report_history.jsonl) makes the HTML report's trends.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 from target_snapchat_capi.sandbox.launcher import SandboxProcess, SandboxStartError
@@ -21,15 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DROPS = ROOT / "data" / "drops"
 REPORT = ROOT / "output" / "snapchat_capi_report.json"
+HTML_REPORT = ROOT / "output" / "snapchat_capi_report.html"
 REJECTS = ROOT / "output" / "snapchat_capi_rejects.jsonl"
 SANDBOX_LOG = ROOT / "output" / "sandbox.log"  # one line per request: method, path without token, status, count
 SANDBOX_PORT = 8765  # the dev environment's api_url in meltano.yml
 SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+SAMPLE_SEED = 7  # make_sample_data.py's default: the first drop
 
 
 def main() -> int:
-    if not any(DROPS.glob("*.csv")):
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), "--out", str(DROPS)], check=True)
+    _new_sample_drop()
     print(f"Sample drops: {', '.join(path.name for path in sorted(DROPS.glob('*.csv')))}")
 
     if _sandbox_is_up():
@@ -41,6 +45,7 @@ def main() -> int:
         raise SystemExit(f"The sandbox did not start on {SANDBOX_URL}; see {SANDBOX_LOG}.") from None
     try:
         REPORT.unlink(missing_ok=True)
+        HTML_REPORT.unlink(missing_ok=True)
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         command = [
             str(BIN / "meltano"),
@@ -55,6 +60,16 @@ def main() -> int:
         return run.returncode
     finally:
         sandbox.stop()
+
+
+def _new_sample_drop() -> None:
+    """Today's sample file; if there are drops already, a new one (its own seed, so its own order ids)."""
+    earlier = len(list(DROPS.glob("*.csv")))
+    command = [sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), "--out", str(DROPS)]
+    if earlier:
+        name = f"offline_purchases_{datetime.now(UTC):%Y-%m-%d}_{earlier + 1:02d}.csv"
+        command += ["--seed", str(SAMPLE_SEED + earlier), "--name", name]
+    subprocess.run(command, check=True)
 
 
 def _sandbox_is_up() -> bool:
@@ -77,6 +92,11 @@ def _print_summary(returncode: int) -> None:
         print(f"The run failed before the target wrote its report (exit code {returncode}); see the log above.")
         return
     report = json.loads(REPORT.read_text(encoding="utf-8"))
+    if report.get("findings"):
+        print("Findings (what to fix first):")
+        for finding in report["findings"]:
+            print(f"  {finding['severity']}: {finding['message']}")
+            print(f"    fix: {finding['fix']}")
     if report["records_read"] == 0 and report["status"] == "succeeded":
         print("Nothing new to deliver: every file in data/drops was already sent (the bookmarks are in Meltano's")
         print("state). Drop a new CSV into data/drops and run again, or `make clean-state` to start over.")
@@ -106,6 +126,8 @@ def _print_summary(returncode: int) -> None:
     )
     print(f"Full report: {REPORT.relative_to(ROOT)}; the sandbox's request log: {SANDBOX_LOG.relative_to(ROOT)}")
     print("=" * 78)
+    if HTML_REPORT.exists():
+        print(f"Run report (charts, findings, trends): {HTML_REPORT.relative_to(ROOT)}  ({HTML_REPORT.as_uri()})")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Write today's sample file of offline purchases for the demo: data/drops/offline_purchases_<YYYY-MM-DD>.csv.
 
-    python scripts/make_sample_data.py --out data/drops --rows 300 [--seed 7]
+    python scripts/make_sample_data.py --out data/drops --rows 300 [--seed 7] [--name FILE.csv]
 
 The rows come from benchmarks/datagen.py (the one generator; the benchmark uses it too). Purchase times
 fall in the 30 days before today (UTC), so the file is made at demo time; the same seed on the same day
@@ -24,6 +24,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("data/drops"), help="folder to write into")
     parser.add_argument("--rows", type=int, default=300, help="number of data rows (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument("--name", default=None, help="file name (default: offline_purchases_<UTC day>.csv)")
     parser.add_argument(
         "--bad-fraction",
         type=float,
@@ -48,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     now = args.now or datetime.now(UTC)
     path = write_csv(
-        args.out / sample_file_name(now), args.rows, seed=args.seed, now=now, bad_fraction=args.bad_fraction
+        args.out / (args.name or sample_file_name(now)),
+        args.rows,
+        seed=args.seed,
+        now=now,
+        bad_fraction=args.bad_fraction,
     )
     print(f"wrote {args.rows} rows to {path}")
     return 0

@@ -221,6 +221,7 @@ class CapiClient:
         base_url = api_url.rstrip("/")
         self._events_url = base_url + capi.events_path(pixel_id)
         self._validate_url = base_url + capi.validate_path(pixel_id)
+        self._validate_logs_url = base_url + capi.validate_logs_path(pixel_id)
         self._params = {"access_token": access_token}
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
@@ -258,6 +259,28 @@ class CapiClient:
             error.result = state.result()
             raise
         return state.result()
+
+    def test_event_logs(self) -> list[Mapping[str, Any]]:
+        """Snap's test-event log of the pixel (``GET .../events/validate/logs``): what arrived with a test code.
+
+        One request, no retry (the run is over; the log is a diagnosis). Raises AuthError or DeliveryError.
+        """
+        path = capi.redact_url(self._validate_logs_url)
+        try:
+            response = self._http.get(self._validate_logs_url, params=self._params)
+        except httpx.HTTPError as error:
+            raise DeliveryError(f"Cannot read the test-event log at {path} ({type(error).__name__})") from None
+        payload = self._json(response) or {}
+        if response.status_code in AUTH_STATUSES:
+            raise AuthError(self._auth_message(response.status_code, payload, path), status=response.status_code)
+        logs = payload.get("logs")
+        if response.status_code != 200 or not isinstance(logs, list):
+            reason = self._scrub(_reason_text(payload)) or "no logs in the answer"
+            raise DeliveryError(
+                f"Snapchat CAPI answered HTTP {response.status_code} for {path}: {reason}",
+                status=response.status_code,
+            )
+        return [log for log in logs if isinstance(log, Mapping)]
 
     def close(self) -> None:
         with self._executor_lock:

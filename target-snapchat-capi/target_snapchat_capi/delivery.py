@@ -76,7 +76,7 @@ class DryRunDelivery:
             output.flush()
         except OSError as error:
             raise OutputError(self._path, error) from None
-        self._accounting.written(stream_name, events, requests)
+        self._accounting.written(stream_name, events, requests, sources)
 
     def _open(self) -> IO[bytes]:
         if self._file is None:

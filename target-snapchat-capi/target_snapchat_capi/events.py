@@ -144,29 +144,21 @@ class Rejection:
 
 def check_mapped_columns(mapping: Mapping[str, str | None], stream_name: str, schema: Mapping[str, Any]) -> None:
     """Every explicitly mapped column must be in the stream's schema (when it has one); else a SettingError naming
-    the column and listing the stream's columns (names only). A loose schema (no properties) is not checked."""
+    the column and listing the stream's columns (names only). A loose schema (no properties) is not checked, and a
+    dotted path only by its top-level column: nested schemas (a CRM's ``properties``) are often partial."""
     properties = schema.get("properties") if isinstance(schema, Mapping) else None
     if not properties:
         return
     for snap_field, column in mapping.items():
-        if column is None or not column.strip() or _has_path(properties, column.strip().split(".")):
+        path = column.strip() if column else ""
+        if not path or path in properties or path.split(".", 1)[0] in properties:
             continue
         columns = ", ".join(repr(name) for name in properties if not name.startswith(SDC_PREFIX))
         raise SettingError(
             "mapping",
-            f"mapping.{snap_field}: column {column.strip()!r} is not in stream {stream_name!r}; its columns are "
+            f"mapping.{snap_field}: column {path!r} is not in stream {stream_name!r}; its columns are "
             f"{columns}. Fix the mapping setting for this stream.",
         )
-
-
-def _has_path(properties: Mapping[str, Any], parts: list[str]) -> bool:
-    node: Any = properties
-    for index, part in enumerate(parts):
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        if index < len(parts) - 1:
-            node = node[part].get("properties") if isinstance(node[part], Mapping) else None
-    return True
 
 
 def _is_blank(value: Any) -> bool:

@@ -45,7 +45,7 @@ NUMBER_FIGURES: Final[tuple[str, ...]] = ("duration_seconds", "events_per_second
 #: Nested ``{code: count}`` maps copied with code-shaped keys and integer values only.
 COUNT_MAPS: Final[tuple[str, ...]] = ("rejected_by_reason", "match_keys", "normalisation", "validation_errors")
 #: The engine's fixed vocabularies for these string fields; anything else is stored as "other".
-STATUSES: Final = frozenset({"running", "succeeded", "failed"})
+STATUSES: Final = frozenset({"running", "succeeded", "failed", "interrupted"})
 MODES: Final = frozenset({"live", "validate_only", "dry_run"})
 
 _CODE: Final = re.compile(r"[A-Za-z0-9_]{1,64}")

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import pycountry
 from target_snapchat_capi import capi, normalize
+from target_snapchat_capi.history import DEFAULT_REPORT_HISTORY_PATH
 from target_snapchat_capi.mapping import ConfigError, canonical_field
 
 __all__ = [
@@ -60,6 +61,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "dry_run_path": "output/snapchat_capi_dry_run.jsonl",
     "reject_path": "output/snapchat_capi_rejects.jsonl",
     "report_path": "output/snapchat_capi_report.json",
+    "report_html_path": "output/snapchat_capi_report.html",
+    "report_history_path": DEFAULT_REPORT_HISTORY_PATH,
     "max_reject_ratio": 0.5,
     "preflight_records": 1000,
 }
@@ -358,11 +361,17 @@ class OutputPaths:
     report: Path
     rejects: Path
     dry_run: Path
+    #: the HTML run report (drawn from the JSON one) and the run history its trends come from
+    report_html: Path
+    report_history: Path
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OutputPaths:
+        """Never raises: a run whose other settings are wrong still writes its report and history here."""
         return cls(
             report=Path(_path_text(config, "report_path")),
+            report_html=Path(_path_text(config, "report_html_path")),
+            report_history=Path(_path_text(config, "report_history_path")),
             rejects=Path(_path_text(config, "reject_path")),
             dry_run=Path(_path_text(config, "dry_run_path")),
         )
@@ -373,11 +382,6 @@ def _path_text(config: Mapping[str, Any], key: str) -> str:
     if isinstance(value, str) and value.strip():
         return value
     return str(_default(key))
-
-
-def report_path(config: Mapping[str, Any]) -> Path:
-    """Where the report goes, even when other settings are wrong (a failed run still writes its report)."""
-    return Path(_path_text(config, "report_path"))
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 - sinks.py: one sink per stream; builds events (events.py) and hands batches to the pipeline
 - pipeline.py: sender thread, in-order settling, one failure flag, the STATE gate
 - accounting.py: the only writer of the report's counters and of the rejects file
+- report.py: the run's end: the JSON report, the HTML report (report_html.py) and the history line (history.py),
+  written also after a failure or an interruption; findings (findings.py) come first in each and in the summary
 - delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client
 - sdk_private.py: the few private singer-sdk members still used, and why
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import math
 import os
@@ -31,13 +32,14 @@ from target_snapchat_capi import capi
 from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
-from target_snapchat_capi.delivery import delivery_for
+from target_snapchat_capi.delivery import client_for, delivery_for
 from target_snapchat_capi.outputs import OutputError, check_writable
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.reader import SingerMessageReader
 from target_snapchat_capi.rejects import RejectsFile
-from target_snapchat_capi.report import RunReport, RunStatus
-from target_snapchat_capi.settings import DEFAULTS, ConfigError, Mode, Settings, report_path
+from target_snapchat_capi.report import RunReport, RunStatus, write_run_outputs
+from target_snapchat_capi.report_html import summarize_test_event_logs
+from target_snapchat_capi.settings import DEFAULTS, ConfigError, Mode, OutputPaths, Settings
 from target_snapchat_capi.sinks import SinkServices, SnapchatCAPISink
 
 if t.TYPE_CHECKING:
@@ -204,6 +206,16 @@ class TargetSnapchatCAPI(Target):
                 description="The JSON run report (counts only).",
             ),
             th.Property(
+                "report_html_path",
+                th.StringType,
+                description="The HTML run report: one self-contained page with charts, trends and findings.",
+            ),
+            th.Property(
+                "report_history_path",
+                th.StringType,
+                description="JSON lines, one per run (counts only), that the HTML report draws its trends from.",
+            ),
+            th.Property(
                 "max_reject_ratio",
                 th.NumberType,
                 description="Stop before sending a stream when more than this share of its first preflight_records "
@@ -254,7 +266,11 @@ class TargetSnapchatCAPI(Target):
             _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
             raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.report = RunReport(mode=self.settings.mode)
-        self.accounting = Accounting(self.report, RejectsFile(self.settings.paths.rejects, self.report.started_at))
+        self.accounting = Accounting(
+            self.report,
+            RejectsFile(self.settings.paths.rejects, self.report.started_at),
+            source_timezone=self.settings.events.source_timezone,
+        )
         self.pipeline = DeliveryPipeline(
             delivery_for(self.settings, self.accounting),
             self.accounting,
@@ -287,6 +303,8 @@ class TargetSnapchatCAPI(Target):
         """Before anything is read or sent: every output file can be written."""
         paths = self.settings.paths
         check_writable("report_path", paths.report)
+        check_writable("report_html_path", paths.report_html)
+        check_writable("report_history_path", paths.report_history)
         check_writable("reject_path", paths.rejects)
         if self.settings.mode is Mode.DRY_RUN:
             check_writable("dry_run_path", paths.dry_run)
@@ -378,14 +396,25 @@ class TargetSnapchatCAPI(Target):
             else RunStatus.FAILED
         )
         report.error = None if error is None else _safe_error_text(error)
-        try:
-            report.write(self.settings.paths.report)
-        except OutputError as write_error:
+        if error is None and self.settings.events.test_event_code and self.settings.mode is not Mode.DRY_RUN:
+            self._read_test_event_logs()
+        summary, write_error = write_run_outputs(report, self.settings.paths)
+        if write_error is not None:
             self.logger.error("The run report was not written: %s", write_error)
             error = error or write_error
-        for line in report.summary_lines():
+        for line in summary:
             print(line, file=sys.stderr, flush=True)
         return error
+
+    def _read_test_event_logs(self) -> None:
+        """With test_event_code: what Snap's test-event log shows now, counted into the report."""
+        try:
+            with client_for(self.settings.delivery) as client:
+                logs = client.test_event_logs()
+        except DeliveryError as error:  # a diagnosis only: the run's outcome stands
+            self.logger.warning("Could not read Snap's test-event log: %s", error)
+            return
+        self.report.test_event_logs = summarize_test_event_logs(logs)
 
     @classmethod
     def invoke(  # type: ignore[override]
@@ -428,9 +457,10 @@ class Interrupted(BaseException):
 
 
 def _write_failed_report(config: t.Mapping[str, t.Any], error: str) -> None:
-    """A settings error still leaves a report (when its own path is writable)."""
-    with contextlib.suppress(OutputError):
-        RunReport(status=RunStatus.FAILED, error=error).write(report_path(config))
+    """A run stopped by its settings still writes its reports and its history line (where their paths are
+    writable; the paths themselves never fail)."""
+    report = RunReport(status=RunStatus.FAILED, error=error)
+    write_run_outputs(report, OutputPaths.from_config(config))
 
 
 def _stream_map_failure(error: BaseException) -> str | None:

@@ -270,6 +270,8 @@ def target_config(sandbox_url: str, out: Path, **overrides: Any) -> dict[str, An
         "event_name_map": {"Sale": "PURCHASE", "Refund": "CUSTOM_EVENT_1"},
         "reject_path": str(out / "rejects.jsonl"),
         "report_path": str(out / "report.json"),
+        "report_html_path": str(out / "report.html"),
+        "report_history_path": str(out / "history.jsonl"),
         "dry_run_path": str(out / "dry_run.jsonl"),
     }
     config.update(overrides)

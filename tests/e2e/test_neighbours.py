@@ -420,11 +420,18 @@ def test_the_readme_neighbour_configurations_deliver(tmp_path: Path, sandbox) ->
             "pixel_id": SANDBOX_PIXEL_ID,
             "access_token": SANDBOX_TOKEN,
             "report_path": str(out / "report.json"),
+            "report_html_path": str(out / "report.html"),
+            "report_history_path": str(out / "history.jsonl"),
             "reject_path": str(out / "rejects.jsonl"),
         }
         schema: dict[str, t.Any] = {"type": "object", "properties": {}}
         for record in records:
             _merge_schema(schema, _schema(record))
+        # A real tap's schema lists every field, also those the sample records leave out (the target checks the
+        # mapped columns against it at SCHEMA time).
+        for column in (loaders[name]["config"].get("mapping") or {}).values():
+            if column:
+                schema["properties"].setdefault(column.split(".", 1)[0], {"type": ["string", "null"]})
         messages = [{"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": []}]
         messages += [{"type": "RECORD", "stream": stream, "record": record} for record in records]
         done = run_target(out, config, messages)

@@ -139,6 +139,8 @@ def test_messy_file_every_valid_row_once_with_the_right_hashes(tmp_path: Path, s
         "target stderr": target_result.stderr.decode(),
         "report": (out / "report.json").read_text(),
         "rejects": (out / "rejects.jsonl").read_text(),
+        "html report": (out / "report.html").read_text(),
+        "history": (out / "history.jsonl").read_text(),
     }
     for name, text in outputs.items():
         for raw in [*RAW_PII, TOKEN]:
@@ -191,6 +193,8 @@ def test_privacy_at_debug_level_through_faults(tmp_path: Path, sandbox_process: 
         "target stdout": target_result.stdout.decode() + target_bad.stdout.decode(),
         "report": (out / "report.json").read_text(),
         "rejects": (out / "rejects.jsonl").read_text(),
+        "html report": (out / "report.html").read_text(),
+        "history": (out / "history.jsonl").read_text(),
     }
     assert "DEBUG" in outputs["target stderr"]  # the debug level really was on
     for name, text in outputs.items():
@@ -263,14 +267,18 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     write_csv(drops / "purchases.csv", rows)
     out = tmp_path / "out"
     config = target_config(sandbox_process.url, out, **{mode: True})
+    if mode == "validate_only":  # Snap judges one event INVALID: its error code is counted in the report
+        sandbox_process.post("/_sandbox/faults", [{"reject_event_id": "O-1", "code": "SANDBOX_REJECTED"}])
     _, target_result = run_pipeline(_tap_config(tmp_path, drops), write_json(tmp_path / "target.json", config))
     assert target_result.returncode == 0, target_result.stderr.decode()[-3000:]
     assert states_from(target_result.stdout) == []
     assert sandbox_process.events() == []
     report = json.loads((out / "report.json").read_text())
-    valid = sum(1 for row in rows if row.expect == "ok")
+    valid = sum(1 for row in rows if row.expect == "ok") - (mode == "validate_only")
     assert report["mode"] == mode
     assert report["events_delivered"] == valid
+    assert sum(item["events"] for item in report["event_age_days_histogram"]) == valid
+    assert sum(counts["events_delivered"] for counts in report["source_files"].values()) == valid
     if mode == "dry_run":
         assert sandbox_process.stats()["requests"] == 0
         bodies = [json.loads(line) for line in (out / "dry_run.jsonl").read_text().splitlines()]
@@ -285,3 +293,6 @@ def test_dry_run_and_validate_only_send_no_conversion_and_keep_no_state(
     else:
         assert sandbox_process.stats()["requests"] >= 1
         assert report["validation"]["VALID"] == valid
+        assert report["validation_errors"] == {"SANDBOX_REJECTED": 1}
+        page = (out / "report.html").read_text()
+        assert "SANDBOX_REJECTED" in page

@@ -51,6 +51,8 @@ def _run_target(tmp_path: Path, sandbox: SandboxServer, messages: Path, **extra:
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "Purchased At", "order_id": "Order ID", "em": "Email"},
         **extra,

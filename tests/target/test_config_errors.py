@@ -21,6 +21,8 @@ def test_a_config_error_is_one_line_and_the_report_says_so(tmp_path: Path, setti
         "access_token": DEFAULT_TOKEN,
         "api_url": "http://127.0.0.1:9",
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
         setting: value,
     }

@@ -29,6 +29,8 @@ def test_dry_run_bodies_follow_batch_size_not_the_sink_size(tmp_path: Path) -> N
         "default_currency": "EUR",
         "mapping": {"event_time": "ts"},
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
     }
     result = run_target(tmp_path, config, lines)

@@ -39,6 +39,8 @@ def _run(tmp_path: Path, sandbox: SandboxServer, mapping: dict) -> tuple[int, st
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "event_name": "SIGN_UP",
         "mapping": mapping,

@@ -28,6 +28,8 @@ def test_a_record_without_its_key_property_is_rejected_and_the_others_delivered(
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts", "event_id": "id"},
         "event_name": "SIGN_UP",

@@ -35,6 +35,8 @@ def _config(tmp_path: Path, sandbox: SandboxServer, **extra: object) -> dict:
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "out" / "report.json"),
+        "report_html_path": str(tmp_path / "out" / "report.html"),
+        "report_history_path": str(tmp_path / "out" / "history.jsonl"),
         "reject_path": str(tmp_path / "out" / "rejects.jsonl"),
         "dry_run_path": str(tmp_path / "out" / "dry_run.jsonl"),
         "mapping": {"event_time": "ts", "event_id": "id"},

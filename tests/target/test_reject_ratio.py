@@ -32,6 +32,8 @@ def _config(tmp_path: Path, sandbox: SandboxServer, **extra: object) -> dict:
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts", "event_id": "id"},
         "event_name": "SIGN_UP",

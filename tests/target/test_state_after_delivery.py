@@ -53,6 +53,8 @@ def test_each_state_follows_the_delivery_of_every_record_before_it(tmp_path: Pat
         "max_concurrency": 2,
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
     }
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))

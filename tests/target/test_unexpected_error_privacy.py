@@ -34,6 +34,8 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
     }
     result = run_target(
@@ -45,9 +47,11 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
     assert "build" in output  # the traceback says where
     report_text = (tmp_path / "report.json").read_text()
     assert json.loads(report_text)["status"] == "failed"
+    files = {file: (tmp_path / file).read_text() for file in ("report.json", "report.html", "history.jsonl")}
     for secret in (email, name, "Secretname", DEFAULT_TOKEN):
         assert secret not in output
-        assert secret not in report_text
+        for file_name, text in files.items():
+            assert secret not in text, file_name
 
 
 def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -71,6 +75,8 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(tmp_path / "report.json"),
+        "report_html_path": str(tmp_path / "report.html"),
+        "report_history_path": str(tmp_path / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "mapping": {"event_time": "ts"},
         "stream_maps": {"s": {"extra": "'x'"}},
@@ -82,8 +88,11 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["records_read"] == 1
     assert report["rejected_by_reason"] == {"invalid_event_time": 1}  # the builder judged it, by field
+    files = {file: (tmp_path / file).read_text() for file in ("report.json", "report.html", "history.jsonl")}
     for secret in (secret_amount, "not-a-time-secret", email):
         assert secret not in output
+        for file_name, text in files.items():
+            assert secret not in text, file_name
 
 
 # The same bug, and by then the report's folder has become a file: writing the report fails too.
@@ -116,6 +125,8 @@ def test_a_failing_report_write_never_prints_the_unexpected_error(tmp_path: Path
         "access_token": DEFAULT_TOKEN,
         "api_url": sandbox.url,
         "report_path": str(report_dir / "report.json"),
+        "report_html_path": str(report_dir / "report.html"),
+        "report_history_path": str(report_dir / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
     }
     command = [sys.executable, "-c", BUGGY_TARGET_REPORT_UNWRITABLE, str(report_dir)]
