@@ -26,7 +26,7 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MapExpressionError, StreamMapConfigError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_snapchat_capi import capi
@@ -63,6 +63,9 @@ GC_YOUNG_THRESHOLD = 50_000
 STATE_CHECKPOINT_SECONDS = 1.0
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
+#: The SDK's stream-map errors: their messages quote the map's configuration, never a record.
+MAP_ERRORS: t.Final = (MapExpressionError, StreamMapConfigError)
+MAPPER_MODULE: t.Final = "singer_sdk/mapper.py"
 #: Our own errors, written to be safe to show (no token, no record value).
 SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError, LedgerError)
 
@@ -521,7 +524,31 @@ def _write_failed_report(config: t.Mapping[str, t.Any], error: str) -> None:
     write_run_outputs(report, OutputPaths.from_config(config))
 
 
+def _stream_map_failure(error: BaseException) -> str | None:
+    """When a stream map failed (the SDK's mapper is in the traceback): which stream and property, and which setting.
+    The error's own message is left out unless it is the SDK's expression error (it quotes the expression, which is
+    configuration, never a record value)."""
+    stream = prop = None
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        if not frame.f_code.co_filename.endswith(MAPPER_MODULE):
+            continue
+        owner = frame.f_locals.get("self")
+        stream = getattr(owner, "stream_alias", stream)
+        candidate = frame.f_locals.get("prop_key", frame.f_locals.get("property_name"))
+        prop = candidate if isinstance(candidate, str) else prop
+    if stream is None and not isinstance(error, MAP_ERRORS):
+        return None
+    where = f"stream {stream!r}" + (f", property {prop!r}" if prop else "")
+    detail = (
+        f": {error}" if isinstance(error, MAP_ERRORS) else "; its message is withheld as it may quote record values"
+    )
+    return f"A stream map failed (setting stream_maps, {where}) with {type(error).__name__}{detail}"
+
+
 def _log_failure(target: TargetSnapchatCAPI, error: BaseException) -> None:
+    if (map_failure := _stream_map_failure(error)) is not None:
+        target.logger.error("%s", map_failure)
+        return
     if isinstance(error, SAFE_ERRORS):
         # A clear one-line message (already free of tokens and personal data) instead of a traceback.
         target.logger.error("%s", error)
@@ -538,6 +565,8 @@ def _log_failure(target: TargetSnapchatCAPI, error: BaseException) -> None:
 
 def _safe_error_text(error: BaseException) -> str:
     """What the report says about a failure: our own errors are written to be safe; others only by type."""
+    if (map_failure := _stream_map_failure(error)) is not None:
+        return map_failure
     if isinstance(error, SAFE_ERRORS):
         return str(error)
     if isinstance(error, Interrupted):
