@@ -201,6 +201,8 @@ def write_configs(workdir: Path, csv_path: Path, sandbox_url: str, args: argpars
         "report_html_path": str(workdir / "report.html"),
         "report_history_path": str(workdir / "report_history.jsonl"),
     }
+    if args.no_ledger:
+        target_config["ledger_url"] = ""
     tap_path, target_path = workdir / "tap.json", workdir / "target.json"
     tap_path.write_text(json.dumps(tap_config, indent=2), encoding="utf-8")
     target_path.write_text(json.dumps(target_config, indent=2), encoding="utf-8")
@@ -214,6 +216,9 @@ def _target_config_for(base: Path, workdir: Path, stage: str) -> tuple[Path, Pat
     config["report_path"] = str(report)
     config["reject_path"] = str(workdir / f"rejects-{stage}.jsonl")
     config["report_html_path"] = str(workdir / f"report-{stage}.html")
+    # Each stage its own fresh delivery ledger (the same events are sent by several stages), unless --no-ledger.
+    if config.get("ledger_url") != "":
+        config["ledger_url"] = f"sqlite:///{workdir / f'ledger-{stage}.sqlite'}"
     path = workdir / f"target-{stage}.json"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path, report
@@ -397,6 +402,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stages", default="plain,baseline,tap,target,pipe",
                         help="comma-separated subset of plain,baseline,tap,target,pipe")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="also profile the target alone with cProfile")
+    parser.add_argument("--no-ledger", action="store_true", help="run the target without its delivery ledger")
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--big-file-gb", type=float, default=None,
                         help="also measure the tap's peak memory on a file this many GB big")  # fmt: skip

@@ -185,6 +185,11 @@ class Accounting:
             if pixel is not None:
                 report.add_pixel_send(pixel, len(result.delivered), len(result.rejected), result.requests)
 
+    def already_delivered(self, stream_name: str, count: int) -> None:
+        """The ledger knew these events: Snap accepted them before, so they were not sent again."""
+        with self._lock:
+            self.report.add_already_delivered(stream_name, count)
+
     def written(self, stream_name: str, events: Sequence[Event], requests: int, sources: Sequence[Source] = ()) -> None:
         """A dry run wrote these events in `requests` request bodies."""
         sent = self._sent_figures(events, sources, range(len(events)))

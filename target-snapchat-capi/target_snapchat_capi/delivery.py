@@ -13,16 +13,22 @@ route and the pixel, never the token.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
 from target_snapchat_capi.accounting import Accounting, Source
-from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
+from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError, DeliveryResult
 from target_snapchat_capi.events import Event
+from target_snapchat_capi.ledger import EventKey, Ledger, LedgerError
 from target_snapchat_capi.outputs import OutputError, open_private
 from target_snapchat_capi.routing import DEFAULT_ROUTE, Pixel
-from target_snapchat_capi.settings import DeliverySettings, Mode, SettingError, Settings
+from target_snapchat_capi.settings import DeliverySettings, LedgerSettings, Mode, SettingError, Settings
+
+#: Test-only fault injection (see `_fault_hook`).
+TEST_KILL_ENV = "TARGET_SNAPCHAT_CAPI_TEST_KILL_AT"
 
 
 class Delivery(Protocol):
@@ -34,12 +40,24 @@ class Delivery(Protocol):
 
 
 class LiveDelivery:
-    """Sends events to the API (to /events, or with `validate_only` to /events/validate), each to its pixel."""
+    """Sends events to the API (to /events, or with `validate_only` to /events/validate), each to its pixel.
+
+    With a delivery ledger (live runs), a batch first drops the events Snap already accepted for that pixel (counted
+    as already delivered), and what Snap accepts is written to the ledger before `deliver` returns, so before the
+    pipeline lets out the STATE covering the batch. A kill between Snap's answer and that write leaves the events
+    out of both the ledger and the state: the next run sends them again, which Snap merges (same event id, within
+    48 hours).
+    """
 
     validate_only = False
 
     def __init__(
-        self, pixels: Mapping[str, tuple[Pixel, CapiClient]], accounting: Accounting, *, routed: bool = False
+        self,
+        pixels: Mapping[str, tuple[Pixel, CapiClient]],
+        accounting: Accounting,
+        *,
+        routed: bool = False,
+        ledger: Ledger | None = None,
     ) -> None:
         """`pixels`: route key -> (pixel, its client); one entry, route "", for the single pixel. `routed`: the
         `pixels` setting is used (the report counts per pixel, errors name the route)."""
@@ -47,6 +65,7 @@ class LiveDelivery:
         self._only = next(iter(self._pixels.values())) if len(self._pixels) == 1 else None
         self._accounting = accounting
         self._routed = routed
+        self._ledger = ledger
 
     def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
         if self._only is not None:  # one pixel: nothing to split
@@ -66,12 +85,18 @@ class LiveDelivery:
     ) -> None:
         """Send one pixel's events with that pixel's client (and token)."""
         label = pixel.label if self._routed else None
+        if self._ledger is not None:
+            events, sources = self._not_yet_delivered(pixel.pixel_id, stream_name, events, sources)
+            if not events:
+                return
         try:
             result = client.send([event.body for event in events], validate_only=self.validate_only)
         except DeliveryError as error:
-            # Count what did get through before the failure, so the report of a failed run still adds up.
+            # Count (and remember) what did get through before the failure, so the report of a failed run still
+            # adds up and the next run does not send it again.
             if error.result is not None:
                 self._accounting.delivered(stream_name, events, sources, error.result, label)
+                self._remember(pixel.pixel_id, events, error.result)
             if isinstance(error, AuthError) and self._routed:
                 raise AuthError(
                     f"pixel route {pixel.label!r} (pixel {pixel.pixel_id}): {error}",
@@ -79,11 +104,34 @@ class LiveDelivery:
                     result=error.result,
                 ) from None
             raise
+        # Counted first: should the ledger write fail, the report still says what Snap has.
         self._accounting.delivered(stream_name, events, sources, result, label)
+        self._remember(pixel.pixel_id, events, result)
+
+    def _not_yet_delivered(
+        self, pixel_id: str, stream_name: str, events: Sequence[Event], sources: Sequence[Source]
+    ) -> tuple[Sequence[Event], Sequence[Source]]:
+        """The batch without the events the ledger has for this pixel: one lookup for the whole batch."""
+        assert self._ledger is not None
+        known = self._ledger.already_delivered(pixel_id, [_ledger_key(event) for event in events])
+        if not known:
+            return events, sources
+        kept = [index for index, event in enumerate(events) if _ledger_key(event) not in known]
+        self._accounting.already_delivered(stream_name, len(events) - len(kept))
+        return [events[index] for index in kept], [sources[index] for index in kept]
+
+    def _remember(self, pixel_id: str, events: Sequence[Event], result: DeliveryResult) -> None:
+        if self._ledger is not None and result.delivered:
+            _fault_hook("before_ledger_write")
+            self._ledger.record_delivered(pixel_id, [_ledger_key(events[index]) for index in result.delivered])
 
     def close(self) -> None:
-        for _, client in self._pixels.values():
-            client.close()
+        try:
+            for _, client in self._pixels.values():
+                client.close()
+        finally:
+            if self._ledger is not None:
+                self._ledger.close()
 
 
 def by_pixel_route(events: Sequence[Event]) -> dict[str, list[int]]:
@@ -95,7 +143,7 @@ def by_pixel_route(events: Sequence[Event]) -> dict[str, list[int]]:
 
 
 class ValidateOnlyDelivery(LiveDelivery):
-    """Asks Snap to validate each event; its verdicts go into the report."""
+    """Asks Snap to validate each event; its verdicts go into the report. Never reads or writes the ledger."""
 
     validate_only = True
 
@@ -171,4 +219,32 @@ def delivery_for(settings: Settings, accounting: Accounting) -> Delivery:
         pixels = {DEFAULT_ROUTE: (single, client_for(settings.delivery))}
     if settings.mode is Mode.VALIDATE_ONLY:
         return ValidateOnlyDelivery(pixels, accounting, routed=routes.routed)
-    return LiveDelivery(pixels, accounting, routed=routes.routed)
+    try:
+        ledger = ledger_for(settings.ledger)
+    except SettingError:
+        for _, client in pixels.values():
+            client.close()
+        raise
+    return LiveDelivery(pixels, accounting, routed=routes.routed, ledger=ledger)
+
+
+def ledger_for(settings: LedgerSettings) -> Ledger | None:
+    """The live run's ledger, opened and pruned; None when `ledger_url` is empty."""
+    try:
+        ledger = Ledger.from_setting(settings.url, settings.retention_days)
+        if ledger is not None:
+            ledger.prune()
+    except LedgerError as error:  # its message names the URL without the password
+        raise SettingError("ledger_url", f"ledger_url: {error}") from None
+    return ledger
+
+
+def _ledger_key(event: Event) -> EventKey:
+    return (event.body["event_name"], event.event_id)
+
+
+def _fault_hook(point: str) -> None:
+    """Test-only: with TARGET_SNAPCHAT_CAPI_TEST_KILL_AT=<point>, the process kills itself (SIGKILL) there, to prove
+    what a crash at that point leaves behind. Unset in any real run: one environment lookup per batch."""
+    if os.environ.get(TEST_KILL_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -69,7 +69,8 @@ class RunReport:
     #: validate_only: Snap's error codes of the events it judged INVALID
     validation_errors: Counter[str] = field(default_factory=Counter)
     streams: dict[str, Counter[str]] = field(default_factory=dict)
-    #: events skipped because an earlier run delivered them (the delivery ledger)
+    #: events found in the delivery ledger: Snap accepted them in an earlier run (or batch), so not sent again;
+    #: neither delivered nor rejected
     already_delivered: int = 0
     #: events sent, by age at send time: one count per bin (see AGE_BIN_COUNT)
     event_age_bins: list[int] = field(default_factory=lambda: [0] * AGE_BIN_COUNT)
@@ -153,6 +154,10 @@ class RunReport:
             coverage.update(keys)
             if len(keys) == 1:
                 self.single_key_events += 1
+
+    def add_already_delivered(self, stream_name: str, count: int) -> None:
+        self.already_delivered += count
+        self.stream_counts(stream_name)["already_delivered"] += count
 
     def to_dict(self) -> dict[str, Any]:
         duration = max(time.monotonic() - self.started_monotonic, 1e-9)
@@ -246,6 +251,7 @@ class RunReport:
         lines += [
             f"Snapchat CAPI run {report['status']} ({self.mode.value}): {report['records_read']} records read, "
             f"{report['events_delivered']} {delivered_label[self.mode]}, "
+            f"{report['already_delivered']} already delivered, "
             f"{report['events_rejected']} rejected, {report['requests']} requests, {report['retries']} retries, "
             f"{report['duration_seconds']} s ({report['events_per_second']} events/s).",
         ]

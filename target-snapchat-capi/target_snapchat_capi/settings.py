@@ -29,6 +29,7 @@ __all__ = [
     "DeliverySettings",
     "EventSettings",
     "GuardSettings",
+    "LedgerSettings",
     "Mode",
     "OutputPaths",
     "SettingError",
@@ -63,6 +64,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "report_path": "output/snapchat_capi_report.json",
     "report_html_path": "output/snapchat_capi_report.html",
     "report_history_path": DEFAULT_REPORT_HISTORY_PATH,
+    "ledger_url": "sqlite:///output/snapchat_capi_ledger.sqlite",
+    "ledger_retention_days": 400,
     "max_reject_ratio": 0.5,
     "preflight_records": 1000,
     "group_line_items": True,
@@ -430,6 +433,24 @@ def _path_text(config: Mapping[str, Any], key: str) -> str:
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    """Where the delivery ledger lives (ledger.py), and how long it remembers. Used by live runs only."""
+
+    #: a SQLAlchemy URL (sqlite:///file or postgresql://...), or None: the ledger is off
+    url: str | None = DEFAULTS["ledger_url"]
+    retention_days: int = DEFAULTS["ledger_retention_days"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LedgerSettings:
+        raw = config.get("ledger_url")
+        if raw is not None and not isinstance(raw, str):
+            raise SettingError("ledger_url", "ledger_url must be a database URL (or empty to turn the ledger off)")
+        # Absent: the default file. Present but blank: off.
+        url = str(_default("ledger_url")) if raw is None else raw.strip() or None
+        return cls(url=url, retention_days=_required_int(config, "ledger_retention_days", minimum=1))
+
+
+@dataclass(frozen=True)
 class GuardSettings:
     """The reject-ratio guard (see preflight.py)."""
 
@@ -455,6 +476,7 @@ class Settings:
     events: EventSettings
     delivery: DeliverySettings
     paths: OutputPaths
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
 
     @classmethod
@@ -474,5 +496,6 @@ class Settings:
             events=EventSettings.from_config(config),
             delivery=delivery,
             paths=OutputPaths.from_config(config),
+            ledger=LedgerSettings.from_config(config),
             guard=GuardSettings.from_config(config),
         )

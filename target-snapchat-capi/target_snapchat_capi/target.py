@@ -9,7 +9,7 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 - accounting.py: the only writer of the report's counters and of the rejects file
 - report.py: the run's end: the JSON report, the HTML report (report_html.py) and the history line (history.py),
   written also after a failure or an interruption; findings (findings.py) come first in each and in the summary
-- delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client
+- delivery.py: live / validate-only / dry-run strategies; client.py: the HTTP client; ledger.py: what Snap accepted
 - sdk_private.py: the few private singer-sdk members still used, and why
 """
 
@@ -26,7 +26,7 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MapExpressionError, StreamMapConfigError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_snapchat_capi import capi
@@ -34,6 +34,7 @@ from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import client_for, delivery_for
+from target_snapchat_capi.ledger import LedgerError
 from target_snapchat_capi.orders import OrderGate
 from target_snapchat_capi.outputs import OutputError, check_writable
 from target_snapchat_capi.pipeline import DeliveryPipeline
@@ -62,8 +63,11 @@ GC_YOUNG_THRESHOLD = 50_000
 STATE_CHECKPOINT_SECONDS = 1.0
 #: Settings the SDK adds to every target that this one does not honour; --about must not advertise them.
 IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_size_rows", "validate_records")
+#: The SDK's stream-map errors: their messages quote the map's configuration, never a record.
+MAP_ERRORS: t.Final = (MapExpressionError, StreamMapConfigError)
+MAPPER_MODULE: t.Final = "singer_sdk/mapper.py"
 #: Our own errors, written to be safe to show (no token, no record value).
-SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError)
+SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError, LedgerError)
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -247,6 +251,19 @@ class TargetSnapchatCAPI(Target):
                 description="The JSON run report (counts only).",
             ),
             th.Property(
+                "ledger_url",
+                th.StringType,
+                secret=True,  # a PostgreSQL URL may carry a password
+                description="The delivery ledger, which remembers what Snap accepted so it is never sent twice: "
+                "sqlite:///path (an embedded file, the default), postgresql://user:password@host/db (shared by "
+                "runs on several machines), or empty to turn it off. Live runs only.",
+            ),
+            th.Property(
+                "ledger_retention_days",
+                th.IntegerType,
+                description="Days the ledger remembers a delivered event.",
+            ),
+            th.Property(
                 "report_html_path",
                 th.StringType,
                 description="The HTML run report: one self-contained page with charts, trends and findings.",
@@ -313,8 +330,14 @@ class TargetSnapchatCAPI(Target):
             source_timezone=self.settings.events.source_timezone,
         )
         order_gate = OrderGate()
+        try:
+            delivery = delivery_for(self.settings, self.accounting)  # opens the clients and the ledger
+        except ConfigError as error:
+            self.accounting.close()
+            _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
+            raise ConfigError(f"target-snapchat-capi settings: {error}") from None
         self.pipeline = DeliveryPipeline(
-            delivery_for(self.settings, self.accounting),
+            delivery,
             self.accounting,
             self.emit_state if self.settings.mode.emits_state else None,
             order_gate=order_gate,
@@ -507,7 +530,31 @@ def _write_failed_report(config: t.Mapping[str, t.Any], error: str) -> None:
     write_run_outputs(report, OutputPaths.from_config(config))
 
 
+def _stream_map_failure(error: BaseException) -> str | None:
+    """When a stream map failed (the SDK's mapper is in the traceback): which stream and property, and which setting.
+    The error's own message is left out unless it is the SDK's expression error (it quotes the expression, which is
+    configuration, never a record value)."""
+    stream = prop = None
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        if not frame.f_code.co_filename.endswith(MAPPER_MODULE):
+            continue
+        owner = frame.f_locals.get("self")
+        stream = getattr(owner, "stream_alias", stream)
+        candidate = frame.f_locals.get("prop_key", frame.f_locals.get("property_name"))
+        prop = candidate if isinstance(candidate, str) else prop
+    if stream is None and not isinstance(error, MAP_ERRORS):
+        return None
+    where = f"stream {stream!r}" + (f", property {prop!r}" if prop else "")
+    detail = (
+        f": {error}" if isinstance(error, MAP_ERRORS) else "; its message is withheld as it may quote record values"
+    )
+    return f"A stream map failed (setting stream_maps, {where}) with {type(error).__name__}{detail}"
+
+
 def _log_failure(target: TargetSnapchatCAPI, error: BaseException) -> None:
+    if (map_failure := _stream_map_failure(error)) is not None:
+        target.logger.error("%s", map_failure)
+        return
     if isinstance(error, SAFE_ERRORS):
         # A clear one-line message (already free of tokens and personal data) instead of a traceback.
         target.logger.error("%s", error)
@@ -524,6 +571,8 @@ def _log_failure(target: TargetSnapchatCAPI, error: BaseException) -> None:
 
 def _safe_error_text(error: BaseException) -> str:
     """What the report says about a failure: our own errors are written to be safe; others only by type."""
+    if (map_failure := _stream_map_failure(error)) is not None:
+        return map_failure
     if isinstance(error, SAFE_ERRORS):
         return str(error)
     if isinstance(error, Interrupted):

@@ -272,6 +272,7 @@ def target_config(sandbox_url: str, out: Path, **overrides: Any) -> dict[str, An
         "report_path": str(out / "report.json"),
         "report_html_path": str(out / "report.html"),
         "report_history_path": str(out / "history.jsonl"),
+        "ledger_url": f"sqlite:///{out / 'ledger.sqlite'}",
         "dry_run_path": str(out / "dry_run.jsonl"),
     }
     config.update(overrides)

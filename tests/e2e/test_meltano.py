@@ -46,6 +46,7 @@ def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_proc
         "TARGET_SNAPCHAT_CAPI_REPORT_HTML_PATH": str(out / "report.html"),
         "TARGET_SNAPCHAT_CAPI_REPORT_HISTORY_PATH": str(out / "history.jsonl"),
         "TARGET_SNAPCHAT_CAPI_REJECT_PATH": str(out / "rejects.jsonl"),
+        "TARGET_SNAPCHAT_CAPI_LEDGER_URL": f"sqlite:///{out / 'ledger.sqlite'}",
     }
 
     first = _meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)

@@ -45,7 +45,8 @@ AUDITED_SENSITIVE = {
         "sftp.private_key",
         "sftp.private_key_passphrase",
     },
-    "target-snapchat-capi": {"access_token", "pixels", "stream_map_config"},  # pixels: each holds a token
+    # pixels: each holds a token; ledger_url: a PostgreSQL URL may hold a password
+    "target-snapchat-capi": {"access_token", "ledger_url", "pixels", "stream_map_config"},
 }
 # The Meltano kinds a JSON-schema type may be declared as.
 KINDS_FOR_TYPE = {
@@ -313,6 +314,16 @@ def _schema(value: t.Any) -> dict[str, t.Any]:
     return {"type": ["string", "null"]}
 
 
+def _merge_schema(into: dict[str, t.Any], schema: dict[str, t.Any]) -> None:
+    """Union of the records' schemas, nested objects included (as a tap's schema declares every property)."""
+    for key, item in schema.get("properties", {}).items():
+        existing = into["properties"].get(key)
+        if existing is not None and "properties" in existing and "properties" in item:
+            _merge_schema(existing, item)
+        else:
+            into["properties"].setdefault(key, item)
+
+
 def _wrapped(**values: t.Any) -> dict[str, t.Any]:
     """singer-io's tap-hubspot shape: each property as {"value", "timestamp"}."""
     return {key: {"value": value, "timestamp": 1_700_000_000_000} for key, value in values.items()}
@@ -320,7 +331,18 @@ def _wrapped(**values: t.Any) -> dict[str, t.Any]:
 
 def _source_records(when: str) -> dict[str, tuple[str, list[dict[str, t.Any]], str]]:
     """Per README loader: (stream, records shaped like that source's, the event_id the one buyer gets)."""
-    person = {"email": "Ann.Buyer@Example.com", "phone": "(415) 555-0100", "firstname": "Ann", "lastname": "Buyer"}
+    # The contact fields HubSpot's schema declares and the README mappings read (a mapped column the stream lacks
+    # stops the run at SCHEMA time, issue 8.4).
+    person = {
+        "email": "Ann.Buyer@Example.com",
+        "phone": "(415) 555-0100",
+        "firstname": "Ann",
+        "lastname": "Buyer",
+        "city": "San Francisco",
+        "state": "CA",
+        "zip": "94107",
+        "country": "US",
+    }
     return {
         "target-snapchat-capi--warehouse": (
             "sales-offline_orders",
@@ -366,6 +388,9 @@ def _source_records(when: str) -> dict[str, tuple[str, list[dict[str, t.Any]], s
                     "MobilePhone": person["phone"],
                     "FirstName": "Ann",
                     "LastName": "Buyer",
+                    "MailingCity": "San Francisco",
+                    "MailingState": "CA",
+                    "MailingPostalCode": "94107",
                     "MailingCountry": "US",
                     "Last_Purchase_Date__c": when,
                     "Last_Purchase_Amount__c": 42.5,
@@ -399,10 +424,13 @@ def test_the_readme_neighbour_configurations_deliver(tmp_path: Path, sandbox) ->
             "report_html_path": str(out / "report.html"),
             "report_history_path": str(out / "history.jsonl"),
             "reject_path": str(out / "rejects.jsonl"),
+            # Each loader as if it ran alone: two of them send the same buyer's event, which one shared delivery
+            # ledger would (rightly) send only once.
+            "ledger_url": f"sqlite:///{out / 'ledger.sqlite'}",
         }
-        schema = {"type": "object", "properties": {}}
+        schema: dict[str, t.Any] = {"type": "object", "properties": {}}
         for record in records:
-            schema["properties"].update(_schema(record)["properties"])
+            _merge_schema(schema, _schema(record))
         # A real tap's schema lists every field, also those the sample records leave out (the target checks the
         # mapped columns against it at SCHEMA time).
         for column in (loaders[name]["config"].get("mapping") or {}).values():

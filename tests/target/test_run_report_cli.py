@@ -126,7 +126,8 @@ def test_a_failed_run_appends_its_history_line_and_keeps_the_earlier_ones(
     messages = [SCHEMA, *records(20, now)]
     assert run_target(tmp_path, config_for(tmp_path, sandbox), messages).returncode == 0
     bad_token = "tok-SECRET-never-written-0123456789"
-    failed = run_target(tmp_path, config_for(tmp_path, sandbox, access_token=bad_token), messages)
+    # Without the delivery ledger: with it, the same records would not be sent again, so nothing could fail.
+    failed = run_target(tmp_path, config_for(tmp_path, sandbox, access_token=bad_token, ledger_url=""), messages)
     assert failed.returncode == 1
     history = read_history(tmp_path / "history.jsonl")
     assert [entry["status"] for entry in history] == ["succeeded", "failed"]
