@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN
+
 BIN = Path(sys.executable).parent
 TARGET = [str(BIN / "target-snapchat-capi")]
 
@@ -32,3 +34,16 @@ def run_target(
         check=False,
         env={"PATH": str(BIN), **(env or {})},
     )
+
+
+def sandbox_config(out: Path, api_url: str) -> dict[str, Any]:
+    """The sandbox's pixel and token, and every output file of the run under `out`."""
+    return {
+        "pixel_id": DEFAULT_PIXEL_ID,
+        "access_token": DEFAULT_TOKEN,
+        "api_url": api_url,
+        "report_path": str(out / "report.json"),
+        "report_html_path": str(out / "report.html"),
+        "report_history_path": str(out / "history.jsonl"),
+        "reject_path": str(out / "rejects.jsonl"),
+    }

@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+from target_snapchat_capi.sandbox import SandboxServer
+
+from tests.target.target_cli import sandbox_config
 
 BIN = Path(sys.executable).parent
 
@@ -47,13 +49,7 @@ def _tap_messages(tmp_path: Path, rows: list[str]) -> Path:
 
 def _run_target(tmp_path: Path, sandbox: SandboxServer, messages: Path, **extra: object) -> subprocess.CompletedProcess:
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
         "mapping": {"event_time": "Purchased At", "order_id": "Order ID", "em": "Email"},
         **extra,
     }

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN
+from target_snapchat_capi.sandbox import DEFAULT_TOKEN
 
-from tests.target.target_cli import run_target
+from tests.target.target_cli import run_target, sandbox_config
 
 
 @pytest.mark.parametrize(
@@ -17,13 +17,7 @@ from tests.target.target_cli import run_target
 )
 def test_a_config_error_is_one_line_and_the_report_says_so(tmp_path: Path, setting: str, value: object) -> None:
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": "http://127.0.0.1:9",
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, "http://127.0.0.1:9"),
         setting: value,
     }
     result = run_target(tmp_path, config, [])

@@ -6,9 +6,9 @@ import json
 import time
 from pathlib import Path
 
-from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+from target_snapchat_capi.sandbox import SandboxServer
 
-from tests.target.target_cli import run_target
+from tests.target.target_cli import run_target, sandbox_config
 
 SCHEMA = {
     "properties": {
@@ -35,13 +35,7 @@ def _run(tmp_path: Path, sandbox: SandboxServer, mapping: dict) -> tuple[int, st
         {"type": "STATE", "value": {"bookmark": 7}},
     ]
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
         "event_name": "SIGN_UP",
         "mapping": mapping,
     }

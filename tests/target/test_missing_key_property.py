@@ -6,9 +6,9 @@ import json
 import time
 from pathlib import Path
 
-from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+from target_snapchat_capi.sandbox import SandboxServer
 
-from tests.target.target_cli import run_target
+from tests.target.target_cli import run_target, sandbox_config
 
 
 def test_a_record_without_its_key_property_is_rejected_and_the_others_delivered(
@@ -24,13 +24,7 @@ def test_a_record_without_its_key_property_is_rejected_and_the_others_delivered(
         {"type": "STATE", "value": {"done": 3}},
     ]
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
         "mapping": {"event_time": "ts", "event_id": "id"},
         "event_name": "SIGN_UP",
         "max_reject_ratio": 1,

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+from target_snapchat_capi.sandbox import SandboxServer
 
-from tests.target.target_cli import run_target
+from tests.target.target_cli import run_target, sandbox_config
 
 # The real CLI, with the sink's public preprocess_record hook counting its calls on stderr.
 COUNTING_TARGET = """
@@ -46,13 +46,7 @@ def test_every_record_goes_through_the_sdk_hooks_and_metric(
         for n in range(RECORDS)
     ]
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
         "mapping": {"event_time": "ts"},
         "event_name": "SIGN_UP",
     }

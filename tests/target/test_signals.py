@@ -11,20 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
+from target_snapchat_capi.sandbox import SandboxServer
+
+from tests.target.target_cli import sandbox_config
 
 BIN = Path(sys.executable).parent
 
 
 def _start(tmp_path: Path, sandbox: SandboxServer, **extra: object) -> subprocess.Popen[bytes]:
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
         "mapping": {"event_time": "ts", "event_id": "id"},
         "event_name": "SIGN_UP",
         **extra,

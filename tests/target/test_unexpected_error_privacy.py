@@ -9,7 +9,7 @@ from pathlib import Path
 
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 
-from tests.target.target_cli import run_target
+from tests.target.target_cli import run_target, sandbox_config
 
 # Runs the real CLI, with event building replaced by a bug that quotes the record (as library errors often do).
 BUGGY_TARGET = """
@@ -30,13 +30,7 @@ def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sand
         {"type": "RECORD", "stream": "s", "record": {"email": email, "name": name, "ts": int(time.time())}},
     ]
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
     }
     result = run_target(
         tmp_path, config, messages, command=[sys.executable, "-c", BUGGY_TARGET], env={"LOGLEVEL": "DEBUG"}
@@ -71,13 +65,7 @@ def test_with_stream_maps_no_cell_value_reaches_the_log(tmp_path: Path, sandbox:
         {"type": "RECORD", "stream": "s", "record": record},
     ]
     config = {
-        "pixel_id": DEFAULT_PIXEL_ID,
-        "access_token": DEFAULT_TOKEN,
-        "api_url": sandbox.url,
-        "report_path": str(tmp_path / "report.json"),
-        "report_html_path": str(tmp_path / "report.html"),
-        "report_history_path": str(tmp_path / "history.jsonl"),
-        "reject_path": str(tmp_path / "rejects.jsonl"),
+        **sandbox_config(tmp_path, sandbox.url),
         "mapping": {"event_time": "ts"},
         "stream_maps": {"s": {"extra": "'x'"}},
         "max_reject_ratio": 1,  # the one record is rejected on purpose
