@@ -21,7 +21,8 @@ without its keys, saying what is missing):
     bins in order; ``EVENT_AGE_BIN_EDGES_DAYS`` are the suggested edges.
 ``events_older_than_7_days``: int
     delivered events more than 7 days old at send time (the share shown beside the histogram).
-``pixels``: ``{pixel_id: {"events_delivered": int, "events_rejected": int}}``
+``pixels``: ``{pixel route: {"events_delivered": int, "api_rejected": int, "requests": int}}`` (Snap's refusals;
+  rejections made before sending are not split by pixel)
 ``source_files``: ``{path: {"events_delivered": int, "events_rejected": int}}``
     per input file (the tap's ``_sdc_source_file``); shown most rejects first.
 ``reject_examples``: ``{reason: [{"file": str, "line": int}, ...]}``
@@ -521,7 +522,9 @@ def _freshness_section(report: Mapping[str, Any]) -> str:
 def _breakdown_section(report: Mapping[str, Any]) -> str:
     tables = [
         _breakdown_table("Per stream", "streams", report.get("streams"), sort_by_rejects=False),
-        _breakdown_table("Per pixel", "pixels", report.get("pixels"), sort_by_rejects=False),
+        _breakdown_table(
+            "Per pixel", "pixels", report.get("pixels"), sort_by_rejects=False, rejected_column="api_rejected"
+        ),
         _breakdown_table(
             "Per source file (most rejects first)", "source_files", report.get("source_files"), sort_by_rejects=True
         ),
@@ -529,13 +532,16 @@ def _breakdown_section(report: Mapping[str, Any]) -> str:
     return _section("breakdown", "Streams, pixels and files", "".join(tables))
 
 
-def _breakdown_table(title: str, key: str, data: Any, *, sort_by_rejects: bool) -> str:
+def _breakdown_table(
+    title: str, key: str, data: Any, *, sort_by_rejects: bool, rejected_column: str = "events_rejected"
+) -> str:
+    """`rejected_column`: per pixel the count is of Snap's refusals (`api_rejected`), elsewhere of every rejection."""
     if not isinstance(data, Mapping) or not data:
         return f"<h3>{_e(title)}</h3>{_missing(key)}"
-    columns = ("events_delivered", "events_rejected")
+    columns = ("events_delivered", rejected_column)
     names = list(data)
     if sort_by_rejects:
-        names.sort(key=lambda name: (-(_count(_lookup(data, [name, "events_rejected"])) or 0), str(name)))
+        names.sort(key=lambda name: (-(_count(_lookup(data, [name, rejected_column])) or 0), str(name)))
     rows = []
     for name in names:
         counts = data[name] if isinstance(data[name], Mapping) else {}

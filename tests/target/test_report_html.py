@@ -192,7 +192,7 @@ FULL_REPORT: dict[str, Any] = {
     "user_fields": {"em": {"sent": 910, "not_sent": {"invalid": 30}}, "ph": {"sent": 420, "not_sent": {}}},
     "event_age_days_histogram": [{"from": 0, "to": 7, "events": 700}, {"from": 7, "to": 37, "events": 300}],
     "events_older_than_7_days": 300,
-    "pixels": {"p-1": {"events_delivered": 1000, "events_rejected": 114}},
+    "pixels": {"p-1": {"events_delivered": 1000, "api_rejected": 114, "requests": 1}},
     "source_files": {
         "a.csv": {"events_delivered": 900, "events_rejected": 4},
         "b.csv": {"events_delivered": 100, "events_rejected": 110},
@@ -225,6 +225,7 @@ def test_every_figure_of_a_full_report_is_marked_and_equal() -> None:
         ("event_age_days_histogram", 1, "events"),
         ("events_older_than_7_days",),
         ("pixels", "p-1", "events_delivered"),
+        ("pixels", "p-1", "api_rejected"),
         ("source_files", "b.csv", "events_rejected"),
         ("streams", "purchases", "events_delivered"),
         ("status",),
