@@ -126,7 +126,9 @@ class _DevTools:
 def _chromium() -> Iterator[int]:
     """A started headless chromium; yields its DevTools port."""
     binary = chromium_path()
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+    # Chromium's helper processes may still write into the profile for a moment after the browser exits: a leftover
+    # file there must not fail the test that used it.
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
