@@ -77,6 +77,7 @@ import phonenumbers
 import pycountry
 from babel import Locale, localedata
 from phonenumbers import PhoneNumberFormat, ValidationResult
+from target_snapchat_capi.capi import USER_FIELDS
 
 #: (value to send or None, outcome code ``<field>_<reason>``)
 Result = tuple[str | None, str]
@@ -133,23 +134,6 @@ SENT_REASONS: Final[frozenset[Reason]] = frozenset(
     }
 )
 
-USER_FIELDS: Final = (
-    "em",
-    "ph",
-    "fn",
-    "ln",
-    "ge",
-    "db",
-    "ct",
-    "st",
-    "zp",
-    "country",
-    "external_id",
-    "madid",
-    "client_ip_address",
-    "client_user_agent",
-    "sc_click_id",
-)
 
 #: every outcome code -> (Snap field, reason)
 OUTCOME_PARTS: Final[dict[str, tuple[str, Reason]]] = {
