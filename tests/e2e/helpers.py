@@ -1,4 +1,5 @@
-"""End-to-end helpers: the sandbox as its own process (as users run it), and purchases files with known truth."""
+"""End-to-end helpers: the sandbox as its own process (as users run it), purchases files with known truth, and
+`meltano` itself as users run it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 PIXEL = "11111111-2222-4333-8444-555555555555"
 TOKEN = "sandbox-token"
+#: Two stores' pixels, each with its own token (the tests that route events to several pixels).
+PIXEL_NORTH = "aaaaaaaa-1111-4111-8111-111111111111"
+PIXEL_SOUTH = "bbbbbbbb-2222-4222-8222-222222222222"
+TOKEN_NORTH = "north-secret-token-1"
+TOKEN_SOUTH = "south-secret-token-2"
+#: Where `meltano run tap-offline-csv target-snapchat-capi` keeps its state in the dev environment.
+STATE_ID = "dev:tap-offline-csv-to-target-snapchat-capi"
 HEADER = [
     "Order ID",
     "Purchased At",
@@ -36,9 +44,55 @@ HEADER = [
     "Status",
 ]
 
+#: The first columns of a Shopify orders export: one row per line item (order-level fields on its first row only).
+SHOPIFY_HEADER = [
+    "Name",
+    "Email",
+    "Financial Status",
+    "Currency",
+    "Total",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem sku",
+]
+
 
 def sha(text: str) -> str:
     return hashlib.sha256(unicodedata.normalize("NFC", text).encode()).hexdigest()
+
+
+def token_fingerprint(token: str) -> str:
+    """What the sandbox records of the token a request came with."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def meltano(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    environment: str | None = "dev",
+    cwd: Path = ROOT,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[bytes]:
+    """`meltano [--environment=<environment>] <args>` of this venv in `cwd` (the project by default), with `env` over
+    this process's environment; usage statistics are off unless `env` says otherwise. `environment=None` for the
+    commands that come before or outside a project's environments (`init`, `add`)."""
+    selected = [] if environment is None else [f"--environment={environment}"]
+    return subprocess.run(
+        [str(BIN / "meltano"), *selected, *args],
+        cwd=cwd,
+        env={
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **env,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 #: The project's one sandbox launcher (the demo and the benchmark use it too).
@@ -257,6 +311,21 @@ def write_csv(path: Path, rows: list[Row], *, extra_bad_line: bool = False) -> P
             # one field too many: the tap skips it and reports file and line
             writer.writerow([*rows[0].cells(), "surplus"])
     return path
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """A CSV file of `header` and `rows` as given (an export's own columns, unlike `write_csv`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def hours_before(now: datetime, hours: int) -> str:
+    """`hours` before `now` as Shopify's exports write a time (`2026-01-31 14:05:00 +0000`)."""
+    return (now - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
 def target_config(sandbox_url: str, out: Path, **overrides: Any) -> dict[str, Any]:

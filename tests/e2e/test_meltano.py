@@ -8,25 +8,10 @@ take precedence over meltano.yml.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.e2e.helpers import BIN, ROOT, TOKEN, Sandbox, bulk_rows, messy_rows, write_csv
-
-STATE_ID = "dev:tap-offline-csv-to-target-snapchat-capi"
-
-
-def _meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "meltano"), "--environment=dev", *args],
-        cwd=ROOT,
-        env={**os.environ, **env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
+from tests.e2e.helpers import STATE_ID, TOKEN, Sandbox, bulk_rows, meltano, messy_rows, write_csv
 
 
 def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_process: Sandbox) -> None:
@@ -49,7 +34,7 @@ def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_proc
         "TARGET_SNAPCHAT_CAPI_LEDGER_URL": f"sqlite:///{out / 'ledger.sqlite'}",
     }
 
-    first = _meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)
+    first = meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)
     assert first.returncode == 0, first.stderr.decode()[-4000:]
     valid_first = {row.order_id for row in first_rows if row.expect == "ok"}
     assert {event["event_id"] for event in sandbox_process.events()} == valid_first
@@ -58,7 +43,7 @@ def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_proc
     assert report["events_rejected"] == len(first_rows) - len(valid_first)
 
     # The state lives in Meltano's system database, with a bookmark per file.
-    state = _meltano(["state", "get", STATE_ID], env)
+    state = meltano(["state", "get", STATE_ID], env)
     assert state.returncode == 0, state.stderr.decode()[-2000:]
     state_text = state.stdout.decode()
     assert "2026-01-01_purchases.csv" in state_text
@@ -66,7 +51,7 @@ def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_proc
 
     # A second run sends nothing.
     requests_before = sandbox_process.stats()["requests"]
-    second = _meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)
+    second = meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)
     assert second.returncode == 0, second.stderr.decode()[-4000:]
     assert sandbox_process.stats()["requests"] == requests_before
     assert json.loads((out / "report.json").read_text())["records_read"] == 0
@@ -74,7 +59,7 @@ def test_meltano_run_sends_once_then_only_new_files(tmp_path: Path, sandbox_proc
     # A new drop: exactly its rows go out.
     new_rows = bulk_rows(now, 25, prefix="N")
     write_csv(drops / "2026-01-02_purchases.csv", new_rows)
-    third = _meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)
+    third = meltano(["run", "tap-offline-csv", "target-snapchat-capi"], env)
     assert third.returncode == 0, third.stderr.decode()[-4000:]
     third_report = json.loads((out / "report.json").read_text())
     assert third_report["records_read"] == len(new_rows)

@@ -8,40 +8,29 @@ Meltano's environment variables.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from target_snapchat_capi.sandbox.launcher import SandboxProcess
 
-from tests.e2e.helpers import Sandbox, sha
-from tests.e2e.test_meltano import STATE_ID
-from tests.e2e.test_meltano import _meltano as meltano
+from tests.e2e.helpers import (
+    PIXEL_NORTH,
+    PIXEL_SOUTH,
+    SHOPIFY_HEADER,
+    STATE_ID,
+    TOKEN_NORTH,
+    TOKEN_SOUTH,
+    Sandbox,
+    hours_before,
+    meltano,
+    sha,
+    token_fingerprint,
+    write_rows,
+)
 
-SHOPIFY_HEADER = [
-    "Name",
-    "Email",
-    "Financial Status",
-    "Currency",
-    "Total",
-    "Created at",
-    "Lineitem quantity",
-    "Lineitem name",
-    "Lineitem price",
-    "Lineitem sku",
-]
 RUN = ["run", "tap-offline-csv", "target-snapchat-capi"]
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 def _env(tmp_path: Path, sandbox_url: str, stream: str, mapping: dict[str, str | None]) -> dict[str, str]:
@@ -67,18 +56,14 @@ def _report(env: dict[str, str]) -> dict[str, Any]:
     return json.loads(Path(env["TARGET_SNAPCHAT_CAPI_REPORT_PATH"]).read_text())
 
 
-def _stamp(now: datetime, hours: int) -> str:
-    return (now - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S +0000")
-
-
 def test_meltano_run_line_items_then_full_refresh_and_state_clear_send_nothing_again(
     tmp_path: Path, sandbox_process: Sandbox
 ) -> None:
     now = datetime.now(UTC)
-    early, later = _stamp(now, 6), _stamp(now, 3)
+    early, later = hours_before(now, 6), hours_before(now, 3)
     drops = tmp_path / "drops"
     # Shopify writes email, currency and total on an order's first line only; #2001 and #2003 go on in the 2nd file.
-    _write(
+    write_rows(
         drops / "orders_export_1.csv",
         SHOPIFY_HEADER,
         [
@@ -89,7 +74,7 @@ def test_meltano_run_line_items_then_full_refresh_and_state_clear_send_nothing_a
             ["#2002", "", "", "", "", early, "2", "Sock", "5.00", "SOCK-1"],
         ],
     )
-    _write(
+    write_rows(
         drops / "orders_export_2.csv",
         SHOPIFY_HEADER,
         [
@@ -140,19 +125,13 @@ def test_meltano_run_line_items_then_full_refresh_and_state_clear_send_nothing_a
     assert (stats["requests"], stats["events_received"], stats["duplicates"]) == (requests_sent, 3, 0)
 
 
-PIXEL_NORTH = "aaaaaaaa-1111-4111-8111-111111111111"
-PIXEL_SOUTH = "bbbbbbbb-2222-4222-8222-222222222222"
-TOKEN_NORTH = "north-secret-token-1"
-TOKEN_SOUTH = "south-secret-token-2"
-
-
 def test_meltano_run_routes_to_two_pixels_from_a_json_environment_variable(tmp_path: Path) -> None:
-    now = datetime.now(UTC)
+    when = hours_before(datetime.now(UTC), 2)
     stores = ["North", "south", "north", "South", "West"]
-    _write(
+    write_rows(
         tmp_path / "drops" / "sales.csv",
         ["Order ID", "Sold At", "Email", "Amount", "Currency", "Store"],
-        [[f"P-{n}", _stamp(now, 2), f"buyer{n}@example.com", "10.00", "USD", store] for n, store in enumerate(stores)],
+        [[f"P-{n}", when, f"buyer{n}@example.com", "10.00", "USD", store] for n, store in enumerate(stores)],
     )
     tokens = ["--token", f"{TOKEN_NORTH}:{PIXEL_NORTH}", "--token", f"{TOKEN_SOUTH}:{PIXEL_SOUTH}"]
     with SandboxProcess(start_timeout_seconds=15, extra_args=tokens) as sandbox:
@@ -169,8 +148,7 @@ def test_meltano_run_routes_to_two_pixels_from_a_json_environment_variable(tmp_p
         assert result.returncode == 0, result.stderr.decode()[-4000:]
         requests = [r for r in sandbox.get("/_sandbox/requests") if r["method"] == "POST"]
 
-    fingerprint = {PIXEL_NORTH: hashlib.sha256(TOKEN_NORTH.encode()).hexdigest()}
-    fingerprint[PIXEL_SOUTH] = hashlib.sha256(TOKEN_SOUTH.encode()).hexdigest()
+    fingerprint = {PIXEL_NORTH: token_fingerprint(TOKEN_NORTH), PIXEL_SOUTH: token_fingerprint(TOKEN_SOUTH)}
     sent_to: dict[str, str] = {}
     for request in requests:
         assert request["status"] == 200

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import typing as t
@@ -23,7 +22,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from scripts import sync_plugin_definitions as sync
-from tests.e2e.helpers import BIN, PIXEL, ROOT, TOKEN, Sandbox, messy_rows, sha, write_csv
+from tests.e2e.helpers import BIN, PIXEL, ROOT, TOKEN, Sandbox, meltano, messy_rows, sha, write_csv
 
 TAP_DEFINITION = ROOT / "plugins" / "extractors" / "tap-offline-csv.yml"
 TARGET_DEFINITION = ROOT / "plugins" / "loaders" / "target-snapchat-capi.yml"
@@ -136,24 +135,6 @@ def test_meltano_yml_is_generated_from_the_definition_files() -> None:
         assert entry["settings"] == definition["settings"]
 
 
-def _meltano(
-    args: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: float = 300
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "meltano"), *args],
-        cwd=cwd,
-        env={
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            **env,
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        },
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def _csv_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -179,9 +160,9 @@ def test_tap_into_meltanolabs_target_csv_with_meltano_run(tmp_path: Path) -> Non
         ),
         "TARGET_CSV_OUTPUT_PATH": str(tmp_path / "run1"),
     }
-    run = ["--environment=dev", "run", "tap-offline-csv", "target-csv"]
+    run = ["run", "tap-offline-csv", "target-csv"]
 
-    first = _meltano(run, env)
+    first = meltano(run, env)
     assert first.returncode == 0, first.stderr.decode()[-4000:]
     written = _csv_rows(tmp_path / "run1" / "offline_purchases.csv")
     # Every row the tap read (it rejects the line with a surplus field itself), every column of the schema.
@@ -193,7 +174,7 @@ def test_tap_into_meltanolabs_target_csv_with_meltano_run(tmp_path: Path) -> Non
     # The state the target passed on is what the next run starts from: only the new drop is read.
     new_rows = messy_rows(now, prefix="D")[:3]
     write_csv(drops / "2026-01-02_purchases.csv", new_rows)
-    second = _meltano(run, {**env, "TARGET_CSV_OUTPUT_PATH": str(tmp_path / "run2")})
+    second = meltano(run, {**env, "TARGET_CSV_OUTPUT_PATH": str(tmp_path / "run2")})
     assert second.returncode == 0, second.stderr.decode()[-4000:]
     assert [row["Order ID"] for row in _csv_rows(tmp_path / "run2" / "offline_purchases.csv")] == ["D-1", "D-2", "D-3"]
 
@@ -222,13 +203,18 @@ def test_a_fresh_meltano_project_adds_both_plugins_from_their_definition_files(
     """
     project = tmp_path / "elsewhere"
     env = {"MELTANO_VENV_BACKEND": "uv", "UV_FIND_LINKS": str(wheels)}
-    init = _meltano(["init", "--no-usage-stats", str(project)], env, cwd=tmp_path)
+    init = meltano(["init", "--no-usage-stats", str(project)], env, environment=None, cwd=tmp_path)
     assert init.returncode == 0, init.stderr.decode()[-3000:]
     for plugin_type, name, definition in (
         ("extractor", "tap-offline-csv", TAP_DEFINITION),
         ("loader", "target-snapchat-capi", TARGET_DEFINITION),
     ):
-        added = _meltano(["add", "--plugin-type", plugin_type, name, "--from-ref", str(definition)], env, cwd=project)
+        added = meltano(
+            ["add", "--plugin-type", plugin_type, name, "--from-ref", str(definition)],
+            env,
+            environment=None,
+            cwd=project,
+        )
         assert added.returncode == 0, added.stderr.decode()[-3000:]
     project_yml = YAML(typ="safe").load((project / "meltano.yml").read_text(encoding="utf-8"))
     assert {p["name"]: p["pip_url"] for kind in ("extractors", "loaders") for p in project_yml["plugins"][kind]} == {
@@ -244,7 +230,9 @@ def test_a_fresh_meltano_project_adds_both_plugins_from_their_definition_files(
     assert (installed / "storage.py").read_text() == storage
 
     # The token is sensitive in the definition: `config set` keeps it out of meltano.yml, in .env.
-    token_set = _meltano(["config", "set", "target-snapchat-capi", "access_token", TOKEN], env, cwd=project)
+    token_set = meltano(
+        ["config", "set", "target-snapchat-capi", "access_token", TOKEN], env, environment=None, cwd=project
+    )
     assert token_set.returncode == 0, token_set.stderr.decode()[-3000:]
     assert TOKEN not in (project / "meltano.yml").read_text()
     assert TOKEN in (project / ".env").read_text()
@@ -265,7 +253,7 @@ def test_a_fresh_meltano_project_adds_both_plugins_from_their_definition_files(
         "TARGET_SNAPCHAT_CAPI_REPORT_PATH": str(tmp_path / "out" / "report.json"),
         "TARGET_SNAPCHAT_CAPI_REJECT_PATH": str(tmp_path / "out" / "rejects.jsonl"),
     }
-    run = _meltano(["run", "tap-offline-csv", "target-snapchat-capi"], run_env, cwd=project)
+    run = meltano(["run", "tap-offline-csv", "target-snapchat-capi"], run_env, environment=None, cwd=project)
     assert run.returncode == 0, run.stderr.decode()[-4000:]
     expected = {row.order_id for row in rows if row.expect == "ok"}
     assert {event["event_id"] for event in sandbox_process.events()} == expected
@@ -283,7 +271,7 @@ def test_a_mapping_in_dotenv_is_merged_key_by_key_with_meltano_yml(tmp_path: Pat
     dotenv = {"TARGET_SNAPCHAT_CAPI_MAPPING": json.dumps({"em": "E-mail", "event_name": None})}
     (tmp_path / ".env").write_text("".join(f"{key}='{value}'\n" for key, value in dotenv.items()))
     env = {"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}"}
-    printed = _meltano(["--environment=dev", "config", "print", "target-snapchat-capi"], env, cwd=tmp_path)
+    printed = meltano(["config", "print", "target-snapchat-capi"], env, cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr.decode()[-3000:]
     assert json.loads(printed.stdout)["mapping"] == {"em": "E-mail", "event_name": None, "event_time": "Purchased At"}
 

@@ -3,41 +3,31 @@ runs, and events routed to several pixels, each with its own token."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from target_snapchat_capi.sandbox.launcher import SandboxProcess
 
-from tests.e2e.helpers import Sandbox, run_pipeline, sha, states_from, target_config, write_json
+from tests.e2e.helpers import (
+    PIXEL_NORTH,
+    PIXEL_SOUTH,
+    SHOPIFY_HEADER,
+    TOKEN_NORTH,
+    TOKEN_SOUTH,
+    Sandbox,
+    hours_before,
+    run_pipeline,
+    sha,
+    states_from,
+    target_config,
+    token_fingerprint,
+    write_json,
+    write_rows,
+)
 
-SHOPIFY_HEADER = [
-    "Name",
-    "Email",
-    "Financial Status",
-    "Currency",
-    "Total",
-    "Created at",
-    "Lineitem quantity",
-    "Lineitem name",
-    "Lineitem price",
-    "Lineitem sku",
-    "Billing Zip",
-    "Billing Country",
-    "Vendor",
-]
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+SHOPIFY_WITH_ADDRESS_AND_VENDOR = [*SHOPIFY_HEADER, "Billing Zip", "Billing Country", "Vendor"]
 
 
 def _tap(tmp_path: Path, name: str, pattern: Path, keys: list[str] | None = None, tag: str = "tap") -> Path:
@@ -58,21 +48,17 @@ def _rejects(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _stamp(now: datetime, hours: int) -> str:
-    return (now - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S +0000")
-
-
 def test_shopify_export_lines_over_two_files_out_of_order_are_one_purchase_per_order(
     tmp_path: Path, sandbox_process: Sandbox
 ) -> None:
     now = datetime.now(UTC)
-    first, later = _stamp(now, 5), _stamp(now, 4)
+    first, later = hours_before(now, 5), hours_before(now, 4)
     drops = tmp_path / "drops"
     # Shopify writes the email, currency and total on an order's first row only; lines of an order are not adjacent
     # here, and #1002 and #1003 continue in the second file.
-    _write(
+    write_rows(
         drops / "orders_1.csv",
-        SHOPIFY_HEADER,
+        SHOPIFY_WITH_ADDRESS_AND_VENDOR,
         [
             [
                 "#1001",
@@ -95,9 +81,9 @@ def test_shopify_export_lines_over_two_files_out_of_order_are_one_purchase_per_o
             ["#1005", "dee@example.com", "paid", "USD", "50.00", later, "1", "Bag", "50.00", "BAG-1", "", "", ""],
         ],
     )
-    _write(
+    write_rows(
         drops / "orders_2.csv",
-        SHOPIFY_HEADER,
+        SHOPIFY_WITH_ADDRESS_AND_VENDOR,
         [
             ["#1003", "", "", "", "", later, "2", "Ink", "8.00", "INK-2", "", "", ""],
             ["#1005", "", "", "", "60.00", later, "1", "Tag", "10.00", "TAG-1", "", "", ""],
@@ -145,10 +131,10 @@ def test_shopify_export_lines_over_two_files_out_of_order_are_one_purchase_per_o
 
 def test_pos_file_with_line_totals_sums_the_lines(tmp_path: Path, sandbox_process: Sandbox) -> None:
     now = datetime.now(UTC)
-    when = _stamp(now, 3)
+    when = hours_before(now, 3)
     drops = tmp_path / "pos"
     header = ["Receipt Number", "Date", "Email", "SKU", "Qty", "Unit Price", "Line Total", "Currency"]
-    _write(
+    write_rows(
         drops / "pos.csv",
         header,
         [
@@ -193,7 +179,7 @@ def test_crm_stream_over_three_runs_sends_each_conversion_exactly_once(
     tmp_path: Path, sandbox_process: Sandbox
 ) -> None:
     now = datetime.now(UTC)
-    day1, day2 = _stamp(now, 30), _stamp(now, 6)
+    day1, day2 = hours_before(now, 30), hours_before(now, 6)
     runs = [
         [
             ["D-1", "Appointment Scheduled", "", "ann@example.com", day1, "call_center"],
@@ -214,7 +200,7 @@ def test_crm_stream_over_three_runs_sends_each_conversion_exactly_once(
     reports = []
     for number, rows in enumerate(runs, start=1):
         drops = tmp_path / f"run{number}"
-        _write(drops / "deals.csv", CRM_HEADER, rows)
+        write_rows(drops / "deals.csv", CRM_HEADER, rows)
         out = tmp_path / f"out{number}"
         config = target_config(
             sandbox_process.url,
@@ -252,23 +238,13 @@ def test_crm_stream_over_three_runs_sends_each_conversion_exactly_once(
     assert [report["events_delivered"] for report in reports] == [2, 3, 2]
 
 
-PIXEL_NORTH = "aaaaaaaa-1111-4111-8111-111111111111"
-PIXEL_SOUTH = "bbbbbbbb-2222-4222-8222-222222222222"
-TOKEN_NORTH = "north-secret-token-1"
-TOKEN_SOUTH = "south-secret-token-2"
-
-
-def _fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _pixels_file(path: Path, now: datetime) -> Path:
-    when = _stamp(now, 2)
+    when = hours_before(now, 2)
     rows = [
         [f"S-{n}", when, f"buyer{n}@example.com", "10.00", store]
         for n, store in enumerate(["North", "south", "North", "South ", "north", "west", "south"])
     ]
-    return _write(path, ["Order ID", "Sold At", "Email", "Amount", "Store"], rows)
+    return write_rows(path, ["Order ID", "Sold At", "Email", "Amount", "Store"], rows)
 
 
 def test_two_pixels_each_event_goes_to_its_routes_pixel_with_its_token(tmp_path: Path) -> None:
@@ -303,7 +279,7 @@ def test_two_pixels_each_event_goes_to_its_routes_pixel_with_its_token(tmp_path:
         pixel = request["pixel_id"]
         assert request["path"] == f"/v3/{pixel}/events"
         expected_token = {PIXEL_NORTH: TOKEN_NORTH, PIXEL_SOUTH: TOKEN_SOUTH}[pixel]
-        assert request["token_sha256"] == _fingerprint(expected_token), "each pixel is sent with its own token"
+        assert request["token_sha256"] == token_fingerprint(expected_token), "each pixel is sent with its own token"
         for event_id in request["event_ids"]:
             assert sent_to.setdefault(event_id, pixel) == pixel, "a request never mixes pixels"
     assert sent_to == {

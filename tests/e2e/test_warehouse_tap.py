@@ -15,8 +15,6 @@ output files, the system database); the rest is meltano.yml as shipped.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -26,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.e2e.helpers import BIN, PIXEL, ROOT, Sandbox, sha
+from tests.e2e.helpers import PIXEL, Sandbox, meltano, sha
 from tests.servers.postgres import PostgresServer
 
 READER, READER_PASSWORD = "warehouse_reader", "reader-pass-do-not-log"
@@ -179,17 +177,6 @@ def orders(now: datetime) -> list[tuple[Any, ...]]:
 def insert(url: str, rows: list[tuple[Any, ...]]) -> None:
     with psycopg.connect(url) as connection:
         connection.cursor().executemany(INSERT, rows)
-
-
-def meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [str(BIN / "meltano"), "--environment=dev", *args],
-        cwd=ROOT,
-        env={**os.environ, **env, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def conversions(sandbox: Sandbox) -> Counter[str]:

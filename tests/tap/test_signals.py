@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
+import struct
 import subprocess
-import time
+import termios
 from pathlib import Path
+from typing import IO
 
 import pytest
 from tap_helpers import CONVERSION_HEADER, TAP_EXE, conversion_rows, write_csv, write_json
+
+from tests.waiting import read_until, wait_until
 
 
 def _start(tmp_path: Path, rows: int = 150_000) -> subprocess.Popen[bytes]:
@@ -20,6 +25,13 @@ def _start(tmp_path: Path, rows: int = 150_000) -> subprocess.Popen[bytes]:
         {"path": str(tmp_path / "drops" / "*.csv"), "key_properties": ["event_id"], "state_every_rows": 5000},
     )
     return subprocess.Popen([TAP_EXE, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _pipe_is_full(pipe: IO[bytes]) -> bool:
+    """More bytes wait in the pipe than its pages less one hold: every page is taken, the writer is blocked."""
+    waiting = struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+    capacity = fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ)
+    return bool(waiting > capacity - os.sysconf("SC_PAGE_SIZE"))
 
 
 def _check_output(raw: bytes) -> list[dict]:
@@ -43,11 +55,12 @@ def test_a_signal_with_a_full_pipe_stops_at_a_message_boundary(tmp_path: Path, s
     process = _start(tmp_path)
     assert process.stdout is not None and process.stderr is not None
     first = process.stdout.read(200_000)  # then stop reading: the pipe fills and the tap blocks in a write
-    time.sleep(1.5)
+    wait_until(lambda: _pipe_is_full(process.stdout), "the tap's output pipe to fill")
     process.send_signal(signum)
-    time.sleep(0.3)
+    # The tap takes the signal while it is still blocked (its handler logs this), before anything more is read.
+    stderr_bytes = read_until(process.stderr, b"Stopped by", "the tap to take the signal")
     rest = process.stdout.read()
-    stderr = process.stderr.read().decode()
+    stderr = (stderr_bytes + process.stderr.read()).decode()
     assert process.wait(30) == code, stderr[-2000:]
     messages = _check_output(first + rest)
     assert 0 < sum(m["type"] == "RECORD" for m in messages) < 150_000

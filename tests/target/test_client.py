@@ -14,6 +14,8 @@ from target_snapchat_capi import capi
 from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 
+from tests.waiting import wait_until
+
 EMAIL_HASH = hashlib.sha256(b"person@example.com").hexdigest()
 OTHER_PIXEL_ID = "99999999-2222-4333-8444-555555555555"
 ClientFactory = Callable[..., CapiClient]
@@ -186,9 +188,7 @@ def test_slow_response_beyond_timeout_is_retried(sandbox: SandboxServer, make_cl
     assert (result.requests, result.retries) == (2, 1)
     assert time.monotonic() - started < 1.4  # it did not wait for the slow answer
     # The slow request is still processed once its delay is over: the sandbox then counts duplicates.
-    deadline = time.monotonic() + 5
-    while sandbox.control.stats()["duplicates"] < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: sandbox.control.stats()["duplicates"] >= 4, "the sandbox to finish the slow request")
     assert sandbox.control.stats()["duplicates"] == 4
     assert sorted(stored_ids(sandbox)) == ["e-0", "e-1", "e-2", "e-3"]
 

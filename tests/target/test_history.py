@@ -8,7 +8,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from target_snapchat_capi.history import (
@@ -175,7 +174,6 @@ def test_a_process_killed_mid_write_leaves_a_history_that_reads_and_appends(tmp_
     assert writer.stdout.readline().strip() == b"torn"
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=10)
-    time.sleep(0.05)
 
     assert [entry["records_read"] for entry in read_history(path)] == [1]
     append_history(path, history_entry(report(records_read=2)))

@@ -7,14 +7,13 @@ in the sandbox (or in the rejects file), although the order was still open when 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 
-TARGET = str(Path(sys.executable).parent / "target-snapchat-capi")
+from tests.target.target_cli import run_checking_each_state
+
 COLUMNS = ("order", "sku", "email", "total", "currency")
 
 
@@ -36,17 +35,15 @@ def test_a_state_waits_for_the_orders_open_when_it_arrived(tmp_path: Path, sandb
             "properties": {name: {"type": ["string", "null"]} for name in COLUMNS} | {"ts": {"type": "integer"}}
         },
     }
-    lines = [json.dumps(schema)]
+    messages: list[dict] = [schema]
     orders_before_state: dict[int, int] = {}
     orders = 40
     for order in range(orders):
         # The STATE falls between an order's two lines: that order is open when it arrives.
-        lines.append(json.dumps(_line(order, "A", now)))
-        lines.append(json.dumps({"type": "STATE", "value": {"upto": order}}))
+        messages.append(_line(order, "A", now))
+        messages.append({"type": "STATE", "value": {"upto": order}})
         orders_before_state[order] = order + 1
-        lines.append(json.dumps(_line(order, "B", now)))
-    input_path = tmp_path / "input.jsonl"
-    input_path.write_text("\n".join(lines) + "\n")
+        messages.append(_line(order, "B", now))
     config = {
         "pixel_id": DEFAULT_PIXEL_ID,
         "access_token": DEFAULT_TOKEN,
@@ -60,25 +57,15 @@ def test_a_state_waits_for_the_orders_open_when_it_arrived(tmp_path: Path, sandb
         "reject_path": str(tmp_path / "rejects.jsonl"),
         "report_path": str(tmp_path / "report.json"),
     }
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(config))
     sandbox.control.add_faults({"delay_seconds": 0.02, "times": 1000})
 
-    process = subprocess.Popen(
-        [TARGET, "--config", str(config_path), "--input", str(input_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    seen_states = []
-    for line in process.stdout:
-        state = json.loads(line)["upto"]
+    def check_state(state: dict) -> None:
         delivered = {event["event_id"] for event in sandbox.control.events()}
-        covered = {f"#{order}" for order in range(orders_before_state[state])}
+        covered = {f"#{order}" for order in range(orders_before_state[state["upto"]])}
         missing = covered - delivered
-        assert not missing, f"STATE {state} emitted while orders {sorted(missing)} were not delivered"
-        seen_states.append(state)
-    assert process.wait(timeout=60) == 0
+        assert not missing, f"STATE {state['upto']} emitted while orders {sorted(missing)} were not delivered"
+
+    seen_states = [state["upto"] for state in run_checking_each_state(tmp_path, config, messages, check_state)]
     assert seen_states and seen_states[-1] == orders - 1
     assert len(seen_states) >= 3, "states flow as orders complete (max_open_orders), not only at the end"
     events = {event["event_id"]: event for event in sandbox.control.events()}

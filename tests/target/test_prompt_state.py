@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from target_snapchat_capi.sandbox import SandboxServer
 
-from tests.target.test_signals import _records, _send, _start
+from tests.target.test_signals import _records, _send, _start, _wait_until_reading_input
 
 
 def _first_stdout_line(process, timeout: float) -> bytes:
@@ -25,7 +25,7 @@ def test_a_delivered_state_goes_out_while_the_tap_is_idle(tmp_path: Path, sandbo
     try:
         messages = _records(records)
         _send(process, messages[:1])
-        time.sleep(2.5)  # start-up done
+        _wait_until_reading_input(process)  # start-up done: the time below is the STATE's alone
         _send(process, [*messages[1:], {"type": "STATE", "value": {"bookmark": records}}])
         started = time.monotonic()
         line = _first_stdout_line(process, timeout=10)  # the tap sends nothing more, and keeps the pipe open

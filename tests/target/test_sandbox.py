@@ -17,6 +17,8 @@ import pytest
 from target_snapchat_capi import capi
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxControl, SandboxServer
 
+from tests.waiting import wait_until
+
 EMAIL_HASH = hashlib.sha256(b"person@example.com").hexdigest()
 PHONE_HASH = hashlib.sha256(b"448444124653").hexdigest()
 OTHER_PIXEL_ID = "99999999-2222-4333-8444-555555555555"
@@ -406,9 +408,7 @@ def test_delay_then_normal_answer(sandbox: SandboxServer) -> None:
             timeout=0.2,
         )
     # The server still finishes the slow request; wait for it so that it does not land in the next test.
-    deadline = time.monotonic() + 5
-    while len(sandbox.control.events()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(sandbox.control.events()) >= 2, "the sandbox to finish the slow request")
     assert [e["event_id"] for e in sandbox.control.events()] == ["order-1", "slow"]
 
 

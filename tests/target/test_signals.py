@@ -14,6 +14,7 @@ import pytest
 from target_snapchat_capi.sandbox import SandboxServer
 
 from tests.target.target_cli import sandbox_config
+from tests.waiting import read_until, wait_until
 
 BIN = Path(sys.executable).parent
 
@@ -53,9 +54,11 @@ def _records(count: int) -> list[dict]:
     ]
 
 
-def _wait_for_report_folder_ready(process: subprocess.Popen[bytes]) -> None:
-    time.sleep(2.5)  # start-up (imports) done, the target is reading its input
-    assert process.poll() is None
+def _wait_until_reading_input(process: subprocess.Popen[bytes]) -> bytes:
+    """Start-up (imports) done, signal handlers in place, the target reading its input: it logs a stream's mapping
+    when that stream's SCHEMA comes in, and run() installs the handlers before it reads. The stderr read so far."""
+    assert process.stderr is not None
+    return read_until(process.stderr, b"Stream 's' mapping", "the target to take in the SCHEMA")
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -64,9 +67,9 @@ def test_a_signal_exits_non_zero_and_the_report_says_interrupted(
 ) -> None:
     process = _start(tmp_path, sandbox)
     _send(process, _records(5))
-    _wait_for_report_folder_ready(process)
+    stderr = _wait_until_reading_input(process)
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=20)
+    stderr += process.communicate(timeout=20)[1]
     assert process.returncode == code, stderr.decode()[-2000:]
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == "interrupted"
@@ -78,7 +81,9 @@ def test_sigterm_during_a_hung_request_takes_effect_within_seconds(tmp_path: Pat
         tmp_path, sandbox, batch_size=5, max_concurrency=1, request_timeout_seconds=300, max_reject_ratio=1
     )
     _send(process, _records(20))
-    _wait_for_report_folder_ready(process)
+    # A request hangs once the sandbox has taken one of the 100 delays.
+    wait_until(lambda: sandbox.state.stats()["pending_faults"] < 100, "a request to hang in the sandbox")
+    assert process.poll() is None
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=60)
