@@ -13,6 +13,7 @@ while orders are open (line items, orders.py) also waits until each of those ord
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -90,6 +91,12 @@ class DeliveryPipeline:
         except BaseException:
             self._failed.set()
             raise
+        finally:
+            # Each HTTP exchange leaves a reference cycle (httpx's response and its stream) holding the request
+            # body, and the target runs the collector's old generations rarely (target.py): without this, the
+            # bodies of hundreds of requests piled up (275 MB at 1M events). Only objects made since start-up
+            # are scanned (the rest is frozen), a few milliseconds per batch.
+            gc.collect()
         with self._state_lock:
             self._batches_delivered += 1
             self._write_released_states()  # promptly, even while the main thread waits for input
