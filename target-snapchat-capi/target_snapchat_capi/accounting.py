@@ -6,7 +6,7 @@ Everything both threads touch goes through here, under one lock. Counts and reas
 Per event sent (delivered, or written by a dry run), at send time: its age (the report's histogram), whether its
 time is exactly midnight in ``source_timezone`` (a date written as a time), whether an earlier event of the run
 had its order id (line items), and its source file. Order ids are remembered as their in-process hash, at most
-`MAX_REMEMBERED_ORDER_IDS` of them (about 60 MB at most); beyond, new ids are not remembered, so repeats of those
+`MAX_REMEMBERED_ORDER_IDS` of them (16 MB at most, seen_ids.py); beyond, new ids are not remembered, so repeats of those
 are not counted. Every `PROGRESS_CHECK_RECORDS` records read, the main thread looks at the clock and logs one
 progress line (counts only) when `PROGRESS_INTERVAL_SECONDS` have passed since the last.
 """
@@ -27,6 +27,7 @@ from target_snapchat_capi.events import Event, Rejection, RejectReason
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport
 from target_snapchat_capi.report_html import EVENT_AGE_BIN_EDGES_DAYS, count_validation_errors
+from target_snapchat_capi.seen_ids import SeenIds
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class Accounting:
         self._zone = zoneinfo.ZoneInfo(source_timezone)
         self._zone_is_utc = source_timezone == "UTC"
         #: hashes of the order ids sent so far (sender thread only)
-        self._order_ids: set[int] = set()
+        self._order_ids = SeenIds(MAX_REMEMBERED_ORDER_IDS)
 
     # -- main thread
 
@@ -208,7 +209,7 @@ class Accounting:
         now = time.time()
         bins = [0] * len(EVENT_AGE_BIN_EDGES_DAYS)
         bin_of_day, last_day, last_bin = _BIN_OF_DAY, len(_BIN_OF_DAY) - 1, len(EVENT_AGE_BIN_EDGES_DAYS) - 1
-        order_ids, remember = self._order_ids, len(self._order_ids) < MAX_REMEMBERED_ORDER_IDS
+        order_ids = self._order_ids
         per_file: dict[Any, int] = {}
         times = midnights = repeats = 0
         with_sources = len(sources) == len(events)
@@ -223,13 +224,8 @@ class Accounting:
                     midnights += 1
             custom_data = body.get("custom_data")
             order_id = custom_data.get("order_id") if custom_data else None
-            if order_id is not None:
-                key = hash(order_id)
-                if key in order_ids:
-                    repeats += 1
-                elif remember:
-                    order_ids.add(key)
-                    remember = len(order_ids) < MAX_REMEMBERED_ORDER_IDS
+            if order_id is not None and order_ids.seen(hash(order_id)):
+                repeats += 1
             if with_sources:
                 source = sources[index]
                 # An order's event counts for the file of its first line.
