@@ -23,11 +23,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from target_snapchat_capi.client import DeliveryResult
-from target_snapchat_capi.events import Event, Rejection, RejectReason
+from target_snapchat_capi.events import Rejection, RejectReason
 from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport
 from target_snapchat_capi.report_html import EVENT_AGE_BIN_EDGES_DAYS, count_validation_errors
 from target_snapchat_capi.seen_ids import SeenIds
+from target_snapchat_capi.wire import EncodedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class Accounting:
     def delivered(
         self,
         stream_name: str,
-        events: Sequence[Event],
+        events: Sequence[EncodedEvent],
         sources: Sequence[Source],
         result: DeliveryResult,
         pixel: str | None = None,
@@ -191,7 +192,9 @@ class Accounting:
         with self._lock:
             self.report.add_already_delivered(stream_name, count)
 
-    def written(self, stream_name: str, events: Sequence[Event], requests: int, sources: Sequence[Source] = ()) -> None:
+    def written(
+        self, stream_name: str, events: Sequence[EncodedEvent], requests: int, sources: Sequence[Source] = ()
+    ) -> None:
         """A dry run wrote these events in `requests` request bodies."""
         sent = self._sent_figures(events, sources, range(len(events)))
         with self._lock:
@@ -202,7 +205,7 @@ class Accounting:
     # -- the figures of the events sent (sender thread; merged into the report under the lock)
 
     def _sent_figures(
-        self, events: Sequence[Event], sources: Sequence[Source], indices: Iterable[int]
+        self, events: Sequence[EncodedEvent], sources: Sequence[Source], indices: Iterable[int]
     ) -> tuple[list[int], int, int, int, dict[Any, int]]:
         """(age bins, event times read, midnight times, repeated order ids, events per source file) of the events
         at `indices`, aged at this moment."""
@@ -214,16 +217,15 @@ class Accounting:
         times = midnights = repeats = 0
         with_sources = len(sources) == len(events)
         for index in indices:
-            body = events[index].body
-            event_time = body.get("event_time")
+            event = events[index]
+            event_time = event.event_time
             if event_time is not None:  # every built event has one; hand-made test events may not
                 days = int(now - event_time) // _SECONDS_PER_DAY
                 bins[bin_of_day[days] if 0 <= days <= last_day else (0 if days < 0 else last_bin)] += 1
                 times += 1
                 if not event_time % _QUARTER_HOUR and self._is_midnight(event_time):
                     midnights += 1
-            custom_data = body.get("custom_data")
-            order_id = custom_data.get("order_id") if custom_data else None
+            order_id = event.order_id
             if order_id is not None and order_ids.seen(hash(order_id)):
                 repeats += 1
             if with_sources:

@@ -170,7 +170,11 @@ def is_sha256_hex(value: str) -> bool:
 
 def has_min_match_keys(user_data: dict[str, Any]) -> bool:
     """True when user_data carries enough to match a Snapchatter (the contract's minimum)."""
-    if any(user_data.get(key) for key in SINGLE_MATCH_KEYS) or user_data.get("mobile_ad_id"):
+    # A loop, not any() over a generator: this runs for every record, and nearly every record stops here.
+    for key in SINGLE_MATCH_KEYS:
+        if user_data.get(key):
+            return True
+    if user_data.get("mobile_ad_id"):
         return True
     return all(user_data.get(key) for key in PAIRED_MATCH_KEYS)
 

@@ -517,6 +517,8 @@ def _canonical_time_text(text: str) -> str:
 
 
 def id_text(raw: Any) -> str | None:
+    if type(raw) is str:  # the common case, without cell_text's checks
+        return raw.strip() or None
     text = cell_text(raw)
     return text.strip() or None if text is not None else None
 

@@ -30,7 +30,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -40,7 +40,7 @@ from typing import Any, Final, Self
 
 import httpx
 import msgspec
-from target_snapchat_capi import capi
+from target_snapchat_capi import capi, wire
 from target_snapchat_capi.settings import DEFAULTS
 
 logger = logging.getLogger(__name__)
@@ -56,10 +56,6 @@ MISSING_VERDICT: Final = "MISSING_VERDICT"
 
 _TOKEN_ERROR: Final = re.compile(r"token|unauthori[sz]ed|authenticat|credential|permission", re.IGNORECASE)
 _TOKEN_IN_QUERY: Final = re.compile(r"(access_token=)[^&\s\"'#]*", re.IGNORECASE)
-_BODY_PREFIX: Final = b'{"data":['
-_BODY_SUFFIX: Final = b"]}"
-#: Bytes a request body adds around its events ('{"data":[' and ']}'); a comma separates each two events.
-_BODY_OVERHEAD: Final = len(_BODY_PREFIX) + len(_BODY_SUFFIX)
 
 
 def _package_version() -> str:
@@ -223,7 +219,6 @@ class CapiClient:
         self._validate_url = base_url + capi.validate_path(pixel_id)
         self._validate_logs_url = base_url + capi.validate_logs_path(pixel_id)
         self._params = {"access_token": access_token}
-        self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
@@ -243,10 +238,13 @@ class CapiClient:
         Raises AuthError (token/pixel refused) or DeliveryError (retries exhausted, unexpected answer); both
         carry the partial result in `.result`.
         """
+        return self.send_encoded([wire.encode(event) for event in events], validate_only=validate_only)
+
+    def send_encoded(self, encoded: Sequence[bytes], *, validate_only: bool = False) -> DeliveryResult:
+        """`send` for events already encoded (wire.py): result indices are positions in `encoded`."""
         state = _SendState(validate_only=validate_only, deadline=time.monotonic() + self.give_up_seconds)
-        if not events:
+        if not encoded:
             return state.result()
-        encoded = [self._encoder.encode(event) for event in events]
         batches = list(self._plan_batches(encoded, state))
         url = self._validate_url if validate_only else self._events_url
         try:
@@ -302,33 +300,19 @@ class CapiClient:
 
     # --- batching -----------------------------------------------------------------------------------------
 
-    def _plan_batches(self, encoded: list[bytes], state: _SendState) -> Iterator[list[int]]:
+    def _plan_batches(self, encoded: Sequence[bytes], state: _SendState) -> Iterator[list[int]]:
         """Index lists of at most batch_size events whose request body stays under the byte cap."""
         sendable = []
         for index, event_bytes in enumerate(encoded):
-            if _BODY_OVERHEAD + len(event_bytes) > capi.MAX_REQUEST_BYTES:
+            if wire.BODY_OVERHEAD + len(event_bytes) > capi.MAX_REQUEST_BYTES:
                 message = f"event is larger than the {capi.MAX_REQUEST_BYTES}-byte request limit; not sent"
                 self._reject(state, index, EVENT_TOO_LARGE, message)
             else:
                 sendable.append(index)
-        return _plan_batches(encoded, self.batch_size, sendable)
-
-    @staticmethod
-    def plan_request_bodies(
-        events: Sequence[Mapping[str, Any]], batch_size: int = capi.MAX_EVENTS_PER_REQUEST
-    ) -> Iterator[bytes]:
-        """The exact request bodies send() would POST for these events, without sending anything (dry runs).
-
-        An event too large for any request on its own is yielded alone; send() would reject it locally
-        (EVENT_TOO_LARGE) instead of posting it.
-        """
-        encoder = msgspec.json.Encoder()
-        encoded = [encoder.encode(event) for event in events]
-        for batch in _plan_batches(encoded, min(batch_size, capi.MAX_EVENTS_PER_REQUEST), range(len(encoded))):
-            yield _request_body(encoded, batch)
+        return wire.plan_batches(encoded, self.batch_size, sendable)
 
     def _deliver_concurrently(
-        self, batches: list[list[int]], encoded: list[bytes], url: str, state: _SendState
+        self, batches: list[list[int]], encoded: Sequence[bytes], url: str, state: _SendState
     ) -> None:
         executor = self._get_executor()
         futures: list[Future[None]] = [
@@ -360,7 +344,7 @@ class CapiClient:
 
     # --- one request and its follow-ups -------------------------------------------------------------------
 
-    def _deliver_batch(self, batch: list[int], encoded: list[bytes], url: str, state: _SendState) -> None:
+    def _deliver_batch(self, batch: list[int], encoded: Sequence[bytes], url: str, state: _SendState) -> None:
         """Send one batch; isolate any events Snap rejects and resend the rest until all are settled."""
         pending = [batch]
         # A request-level problem (a field Snap does not take, a pixel issue) fails every sub-request alike; a few
@@ -403,9 +387,9 @@ class CapiClient:
                 pending.append(indices[middle:])
                 pending.append(indices[:middle])
 
-    def _post(self, indices: list[int], encoded: list[bytes], url: str, state: _SendState) -> _Answer:
+    def _post(self, indices: list[int], encoded: Sequence[bytes], url: str, state: _SendState) -> _Answer:
         """POST these events until a final answer; retries transient failures, raises on a fatal one."""
-        body = _request_body(encoded, indices)
+        body = wire.request_body(encoded, indices)
         path = capi.redact_url(url)
         attempt = 0
         while True:
@@ -579,31 +563,6 @@ class CapiClient:
         if not math.isfinite(seconds):
             return None
         return min(max(seconds, 0.0), self.backoff_max_seconds)
-
-
-def _plan_batches(encoded: list[bytes], batch_size: int, indices: Iterable[int]) -> Iterator[list[int]]:
-    """Split event indices into requests of at most batch_size events and at most MAX_REQUEST_BYTES of body.
-
-    An event too large on its own comes out alone (the caller decides what to do with it).
-    """
-    batch: list[int] = []
-    size = _BODY_OVERHEAD
-    for index in indices:
-        event_bytes = encoded[index]
-        event_size = len(event_bytes) + (1 if batch else 0)  # the comma before it
-        if batch and (len(batch) >= batch_size or size + event_size > capi.MAX_REQUEST_BYTES):
-            yield batch
-            batch, size = [], _BODY_OVERHEAD
-            event_size = len(event_bytes)
-        batch.append(index)
-        size += event_size
-    if batch:
-        yield batch
-
-
-def _request_body(encoded: list[bytes], indices: list[int]) -> bytes:
-    """`{"data":[...]}` assembled from the events' already-encoded bytes (nothing is encoded twice)."""
-    return _BODY_PREFIX + b",".join([encoded[index] for index in indices]) + _BODY_SUFFIX
 
 
 def _reason_text(body: Mapping[str, Any]) -> str:

@@ -21,11 +21,11 @@ from typing import IO, Protocol
 
 from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError, DeliveryResult
-from target_snapchat_capi.events import Event
 from target_snapchat_capi.ledger import EventKey, Ledger, LedgerError
 from target_snapchat_capi.outputs import OutputError, open_private
 from target_snapchat_capi.routing import DEFAULT_ROUTE, Pixel
 from target_snapchat_capi.settings import DeliverySettings, LedgerSettings, Mode, SettingError, Settings
+from target_snapchat_capi.wire import EncodedEvent, plan_request_bodies
 
 #: Test-only fault injection (see `_fault_hook`).
 TEST_KILL_ENV = "TARGET_SNAPCHAT_CAPI_TEST_KILL_AT"
@@ -34,7 +34,7 @@ TEST_KILL_ENV = "TARGET_SNAPCHAT_CAPI_TEST_KILL_AT"
 class Delivery(Protocol):
     """Delivers one batch of events of a stream and accounts for the outcome. Called by one thread at a time."""
 
-    def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None: ...
+    def deliver(self, stream_name: str, events: Sequence[EncodedEvent], sources: Sequence[Source]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -67,7 +67,7 @@ class LiveDelivery:
         self._routed = routed
         self._ledger = ledger
 
-    def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+    def deliver(self, stream_name: str, events: Sequence[EncodedEvent], sources: Sequence[Source]) -> None:
         if self._only is not None:  # one pixel: nothing to split
             self._send_to(*self._only, stream_name, events, sources)
             return
@@ -80,7 +80,7 @@ class LiveDelivery:
         pixel: Pixel,
         client: CapiClient,
         stream_name: str,
-        events: Sequence[Event],
+        events: Sequence[EncodedEvent],
         sources: Sequence[Source],
     ) -> None:
         """Send one pixel's events with that pixel's client (and token)."""
@@ -90,7 +90,7 @@ class LiveDelivery:
             if not events:
                 return
         try:
-            result = client.send([event.body for event in events], validate_only=self.validate_only)
+            result = client.send_encoded([event.json for event in events], validate_only=self.validate_only)
         except DeliveryError as error:
             # Count (and remember) what did get through before the failure, so the report of a failed run still
             # adds up and the next run does not send it again.
@@ -109,8 +109,8 @@ class LiveDelivery:
         self._remember(pixel.pixel_id, events, result)
 
     def _not_yet_delivered(
-        self, pixel_id: str, stream_name: str, events: Sequence[Event], sources: Sequence[Source]
-    ) -> tuple[Sequence[Event], Sequence[Source]]:
+        self, pixel_id: str, stream_name: str, events: Sequence[EncodedEvent], sources: Sequence[Source]
+    ) -> tuple[Sequence[EncodedEvent], Sequence[Source]]:
         """The batch without the events the ledger has for this pixel: one lookup for the whole batch."""
         assert self._ledger is not None
         known = self._ledger.already_delivered(pixel_id, [_ledger_key(event) for event in events])
@@ -120,7 +120,7 @@ class LiveDelivery:
         self._accounting.already_delivered(stream_name, len(events) - len(kept))
         return [events[index] for index in kept], [sources[index] for index in kept]
 
-    def _remember(self, pixel_id: str, events: Sequence[Event], result: DeliveryResult) -> None:
+    def _remember(self, pixel_id: str, events: Sequence[EncodedEvent], result: DeliveryResult) -> None:
         if self._ledger is not None and result.delivered:
             _fault_hook("before_ledger_write")
             self._ledger.record_delivered(pixel_id, [_ledger_key(events[index]) for index in result.delivered])
@@ -134,7 +134,7 @@ class LiveDelivery:
                 self._ledger.close()
 
 
-def by_pixel_route(events: Sequence[Event]) -> dict[str, list[int]]:
+def by_pixel_route(events: Sequence[EncodedEvent]) -> dict[str, list[int]]:
     """The indices of a batch's events per pixel route, so that no request mixes pixels."""
     by_route: dict[str, list[int]] = {}
     for index, event in enumerate(events):
@@ -159,14 +159,14 @@ class DryRunDelivery:
         self._accounting = accounting
         self._file: IO[bytes] | None = None
 
-    def deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+    def deliver(self, stream_name: str, events: Sequence[EncodedEvent], sources: Sequence[Source]) -> None:
         output = self._open()
         requests = 0
         groups = by_pixel_route(events).values() if self._routed else [range(len(events))]
         try:
             for indices in groups:
-                bodies = [events[index].body for index in indices]
-                for request_body in CapiClient.plan_request_bodies(bodies, self._batch_size):
+                encoded = [events[index].json for index in indices]
+                for request_body in plan_request_bodies(encoded, self._batch_size):
                     output.write(request_body + b"\n")
                     requests += 1
             output.flush()
@@ -239,8 +239,8 @@ def ledger_for(settings: LedgerSettings) -> Ledger | None:
     return ledger
 
 
-def _ledger_key(event: Event) -> EventKey:
-    return (event.body["event_name"], event.event_id)
+def _ledger_key(event: EncodedEvent) -> EventKey:
+    return (event.event_name, event.event_id)
 
 
 def _fault_hook(point: str) -> None:

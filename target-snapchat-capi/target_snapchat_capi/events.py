@@ -108,7 +108,6 @@ from target_snapchat_capi.mapping import (
     CUSTOM_FIELD_KEYS,
     SDC_PREFIX,
     ResolvedMapping,
-    compile_getter,
     is_date_column,
     properties_from_record,
     resolve_mapping,
@@ -266,9 +265,7 @@ class EventBuilder:
         self._mapping = mapping
         columns = mapping.fields
 
-        def getter(snap_field: str) -> _Getter | None:
-            column = columns.get(snap_field)
-            return compile_getter(column) if column else None
+        getter = mapping.getter  # a column the schema types as a scalar skips the wrapped-value check
 
         self._get_event_name = getter("event_name")
         self._get_event_time = getter("event_time")
@@ -597,7 +594,7 @@ class EventBuilder:
             if tag:
                 body["event_tag"] = tag
         self._add_data_processing(record, body)
-        match_keys = tuple(key for key in _SINGLE_REPORTED_KEYS if key in user_data)
+        match_keys = tuple([key for key in _SINGLE_REPORTED_KEYS if key in user_data])
         if "client_ip_address" in user_data and "client_user_agent" in user_data:
             match_keys += ("ip_ua",)
         return Event(body=body, event_id=event_id, match_keys=match_keys, pixel_route=pixel_route)

@@ -22,8 +22,8 @@ from typing import Any
 
 from target_snapchat_capi.accounting import Accounting, Source
 from target_snapchat_capi.delivery import Delivery
-from target_snapchat_capi.events import Event
 from target_snapchat_capi.orders import OrderGate
+from target_snapchat_capi.wire import EncodedEvent
 
 #: Drained batches handed to the sender thread and not yet settled: one sending while the next is built.
 MAX_BATCHES_IN_FLIGHT = 1
@@ -73,7 +73,7 @@ class DeliveryPipeline:
 
     # -- batches
 
-    def submit(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+    def submit(self, stream_name: str, events: Sequence[EncodedEvent], sources: Sequence[Source]) -> None:
         """Hand a batch to the sender thread and return, unless too many batches are already waiting."""
         if self._sender is None:
             self._sender = ThreadPoolExecutor(1, thread_name_prefix="capi-batches")
@@ -83,7 +83,7 @@ class DeliveryPipeline:
         while len(self._in_flight) > self._max_in_flight:
             self._settle_oldest()
 
-    def _deliver(self, stream_name: str, events: Sequence[Event], sources: Sequence[Source]) -> None:
+    def _deliver(self, stream_name: str, events: Sequence[EncodedEvent], sources: Sequence[Source]) -> None:
         if self._failed.is_set():
             return  # a batch before this one failed for good: the run is about to stop
         try:

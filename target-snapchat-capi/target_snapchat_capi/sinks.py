@@ -26,6 +26,7 @@ from target_snapchat_capi.orders import OpenOrder, OrderBook, OrderGate
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.preflight import Preflight
 from target_snapchat_capi.settings import GuardSettings
+from target_snapchat_capi.wire import EncodedEvent, encode_event
 
 if TYPE_CHECKING:
     from singer_sdk import Target
@@ -92,7 +93,8 @@ class SnapchatCAPISink(BatchSink):
         self._missing_keys: tuple[str, ...] = ()
         self._preflight = Preflight(services.guard.preflight_records, services.guard.max_reject_ratio)
         self._holding = False
-        self._events: list[Event] = []
+        #: built events, encoded at once (wire.py): a dict of hashes weighs about four times its JSON
+        self._events: list[EncodedEvent] = []
         # Where each pending event came from (the tap's metadata columns), for API rejections found later.
         self._sources: list[Source] = []
         # Line items (orders.py): open orders, and the complete ones not yet handed to the pipeline.
@@ -146,7 +148,7 @@ class SnapchatCAPISink(BatchSink):
             return
         result = self.builder.build(record, time.time())
         if isinstance(result, Event):
-            self._events.append(result)
+            self._events.append(encode_event(result))
             self._sources.append(source)
         elif result.reason is RejectReason.SKIPPED_STAGE:
             self._accounting.skipped(self.stream_name)
@@ -186,7 +188,7 @@ class SnapchatCAPISink(BatchSink):
         if not self._preflight.judged:  # the guard judges an order as one record
             self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
         if isinstance(result, Event):
-            self._events.append(result)
+            self._events.append(encode_event(result))
             self._sources.append(sources)
             self._orders_to_release.append(order.seq)
             return

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from target_snapchat_capi import capi
+from target_snapchat_capi import capi, wire
 from target_snapchat_capi.client import AuthError, CapiClient, DeliveryError
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 
@@ -111,7 +111,7 @@ def test_an_event_too_large_alone_is_rejected_locally(sandbox: SandboxServer, ma
 
 def test_planned_request_bodies_are_what_send_posts(sandbox: SandboxServer, make_client: ClientFactory) -> None:
     events = make_events(900, padding=4000) + make_events(3000, prefix="small")
-    bodies = list(CapiClient.plan_request_bodies(events, 2000))
+    bodies = list(wire.plan_request_bodies([wire.encode(event) for event in events], 2000))
 
     assert all(len(body) <= capi.MAX_REQUEST_BYTES for body in bodies)
     decoded = [msgspec.json.decode(body)["data"] for body in bodies]

@@ -27,6 +27,7 @@ from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport
 from target_snapchat_capi.routing import PixelRoutes, RouteError
 from target_snapchat_capi.settings import SettingError, Settings
+from target_snapchat_capi.wire import encode_event
 
 NOW = 1_764_000_000
 PIXEL = "11111111-2222-4333-8444-555555555555"
@@ -292,7 +293,7 @@ def test_no_state_passes_while_an_order_open_before_it_is_not_delivered(tmp_path
     assert states == [], "the order open when the STATE arrived is not delivered yet"
     event = builder.build_order([_line("#1", "A", email="a@example.com", total="5")], NOW)
     assert isinstance(event, Event)
-    pipeline.submit("orders", [event], [("f", 2)])
+    pipeline.submit("orders", [encode_event(event)], [("f", 2)])
     gate.release(order)
     pipeline.hold_state({"bookmark": 2})
     pipeline.finish()
@@ -305,7 +306,7 @@ def test_a_dry_run_with_several_pixels_writes_one_pixels_events_per_request_body
     accounting = Accounting(report, RejectsFile(tmp_path / "rejects.jsonl", report.started_at))
     delivery = DryRunDelivery(tmp_path / "bodies.jsonl", 10, accounting, routed=True)
     events = [
-        Event(body={"event_id": f"e{n}"}, event_id=f"e{n}", match_keys=(), pixel_route=r)
+        encode_event(Event(body={"event_id": f"e{n}"}, event_id=f"e{n}", match_keys=(), pixel_route=r))
         for n, r in enumerate(["north", "south", "north"])
     ]
     delivery.deliver("orders", events, [(None, None)] * 3)

@@ -17,6 +17,7 @@ from target_snapchat_capi.report import RunReport
 from target_snapchat_capi.routing import Pixel
 from target_snapchat_capi.sandbox import SandboxServer
 from target_snapchat_capi.target import GC_YOUNG_THRESHOLD
+from target_snapchat_capi.wire import EncodedEvent, encode_event
 
 from tests.conftest import SANDBOX_PIXEL_ID, SANDBOX_TOKEN
 
@@ -25,7 +26,7 @@ EVENTS_PER_BATCH = 100
 CONNECTIONS = 2
 
 
-def _event(number: int) -> Event:
+def _event(number: int) -> EncodedEvent:
     body = {
         "event_name": "PURCHASE",
         "event_time": int(time.time()) - 60,
@@ -34,7 +35,7 @@ def _event(number: int) -> Event:
         "user_data": {"em": ["a" * 64]},
         "custom_data": {"order_id": f"order-{number}", "value": 1.0, "currency": "USD"},
     }
-    return Event(body=body, event_id=f"order-{number}", match_keys=("em",))
+    return encode_event(Event(body=body, event_id=f"order-{number}", match_keys=("em",)))
 
 
 def _live_responses() -> int:

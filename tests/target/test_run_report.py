@@ -27,15 +27,22 @@ from target_snapchat_capi.rejects import RejectsFile
 from target_snapchat_capi.report import RunReport, RunStatus, write_run_outputs
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 from target_snapchat_capi.settings import Mode, OutputPaths
+from target_snapchat_capi.wire import EncodedEvent, encode_event
 
 DAY = 86_400
 
 
-def event(event_time: float, order_id: str | None = None, event_id: str = "e") -> Event:
+def event_body(event_time: float, order_id: str | None = None, event_id: str = "e") -> dict[str, Any]:
     body: dict[str, Any] = {"event_name": "PURCHASE", "event_time": int(event_time), "event_id": event_id}
     if order_id is not None:
         body["custom_data"] = {"order_id": order_id, "value": 1, "currency": "USD"}
-    return Event(body=body, event_id=event_id, match_keys=("em",))
+    return body
+
+
+def event(event_time: float, order_id: str | None = None, event_id: str = "e") -> EncodedEvent:
+    """An event as the sink hands it on: encoded."""
+    body = event_body(event_time, order_id, event_id)
+    return encode_event(Event(body=body, event_id=event_id, match_keys=("em",)))
 
 
 def new_accounting(tmp_path: Path, zone: str = "UTC", mode: Mode = Mode.LIVE) -> Accounting:
@@ -286,7 +293,7 @@ def test_the_test_event_log_is_read_through_the_one_client_and_never_shows_the_t
     sandbox: SandboxServer,
 ) -> None:
     with CapiClient(sandbox.url, DEFAULT_PIXEL_ID, DEFAULT_TOKEN) as client:
-        body = {**event(time.time() - 60, "O-1").body, "action_source": "OFFLINE", "test_event_code": "T1"}
+        body = {**event_body(time.time() - 60, "O-1"), "action_source": "OFFLINE", "test_event_code": "T1"}
         sent = client.send([{**body, "user_data": {"em": ["a" * 64]}}])
         assert sent.delivered == [0], sent.rejected
         logs = client.test_event_logs()
