@@ -47,6 +47,8 @@ from target_snapchat_capi.sandbox.launcher import SandboxProcess, SandboxStartEr
 BIN = Path(sys.executable).parent
 TAP = BIN / "tap-offline-csv"
 TARGET = BIN / "target-snapchat-capi"
+#: the target as its console script runs it, also writing its main thread's CPU seconds to the file named first
+TARGET_TIMED = [BIN / "python", HERE / "target_main_thread.py"]
 SANDBOX = BIN / "snapchat-capi-sandbox"
 SANDBOX_TOKEN = "sandbox-token"
 SANDBOX_PIXEL = "11111111-2222-4333-8444-555555555555"
@@ -247,6 +249,15 @@ def _delivery_note(report_path: Path, sandbox: Sandbox, sandbox_cpu_before: floa
     return notes
 
 
+def _main_thread_note(cpu_file: Path, records: int) -> str:
+    """The target's main-thread CPU per record (start-up included), from target_main_thread.py's file."""
+    try:
+        seconds = float(cpu_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "target main thread: not measured"
+    return f"target main thread: {seconds:.1f} CPU s, {seconds / max(records, 1) * 1e6:.0f} µs per record"
+
+
 def stage_baseline(workdir: Path, csv_path: Path, target_config: Path, rows: int) -> StageResult:
     out = workdir / "baseline.json"
     cmd: list[str | os.PathLike[str]] = [
@@ -309,19 +320,22 @@ def stage_target(workdir: Path, target_config: Path, messages: Path, records: in
     sandbox.reset()
     config, report = _target_config_for(target_config, workdir, "target")
     sandbox_cpu = sandbox.cpu_seconds()
-    measured, _ = run_one("target", [TARGET, "--config", config], stdin_path=messages, stdout_path=None,
-                          log_path=workdir / "target.log")  # fmt: skip
-    return StageResult("target ← file → sandbox", records, measured.wall_seconds, [measured],
-                       _delivery_note(report, sandbox, sandbox_cpu))  # fmt: skip
+    main_cpu = workdir / "main-thread-target.txt"
+    measured, _ = run_one("target", [*TARGET_TIMED, main_cpu, "--config", config], stdin_path=messages,
+                          stdout_path=None, log_path=workdir / "target.log")  # fmt: skip
+    notes = [*_delivery_note(report, sandbox, sandbox_cpu), _main_thread_note(main_cpu, records)]
+    return StageResult("target ← file → sandbox", records, measured.wall_seconds, [measured], notes)
 
 
 def stage_pipeline(workdir: Path, tap_config: Path, target_config: Path, rows: int, sandbox: Sandbox) -> StageResult:
     sandbox.reset()
     config, report = _target_config_for(target_config, workdir, "pipe")
     sandbox_cpu = sandbox.cpu_seconds()
-    measured = run_pipe([TAP, "--config", tap_config], [TARGET, "--config", config], workdir)
+    main_cpu = workdir / "main-thread-pipe.txt"
+    measured = run_pipe([TAP, "--config", tap_config], [*TARGET_TIMED, main_cpu, "--config", config], workdir)
     wall = max(m.wall_seconds for m in measured)
-    return StageResult("tap | target → sandbox", rows, wall, measured, _delivery_note(report, sandbox, sandbox_cpu))
+    notes = [*_delivery_note(report, sandbox, sandbox_cpu), _main_thread_note(main_cpu, rows)]
+    return StageResult("tap | target → sandbox", rows, wall, measured, notes)
 
 
 def profile_target(workdir: Path, target_config: Path, messages: Path, sandbox: Sandbox, top: int) -> str:
