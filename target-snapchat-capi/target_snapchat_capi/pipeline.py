@@ -67,6 +67,9 @@ class DeliveryPipeline:
         self._batches_delivered = 0
         # The sender thread releases STATEs as soon as their batches are delivered; the main thread queues them.
         self._state_lock = threading.Lock()
+        #: the last STATE passed on: the same STATE offered again (an extra checkpoint drain, then the end of the
+        #: input) is not written twice
+        self._last_written: dict[str, Any] | None = None
         #: Set when a batch was handed over since the last checkpoint: the target then drains every sink so that
         #: the latest STATE is covered by submitted batches and can follow them out.
         self.checkpoint_due = False
@@ -174,9 +177,12 @@ class DeliveryPipeline:
             if pending[0] > self._batches_delivered:
                 break
             newest = self._pending_states.popleft()[2]
-        if newest is not None and self._write_state is not None and not self._failed.is_set():
+        if newest is None or newest == self._last_written:
+            return
+        if self._write_state is not None and not self._failed.is_set():
             self._accounting.flush_rejects()
             self._write_state(newest)
+            self._last_written = newest
 
     # -- the end
 
