@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from urllib.parse import quote, quote_plus
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from target_snapchat_capi.settings import DEFAULTS
 
 DEFAULT_LEDGER_URL: str = DEFAULTS["ledger_url"]
@@ -49,6 +50,7 @@ TABLE_NAME = "snapchat_capi_ledger"
 LOOKUP_CHUNK_SIZE = 2000
 #: Seconds to wait for a PostgreSQL server, or for another run's lock on a SQLite file, before failing.
 CONNECT_TIMEOUT_SECONDS = 15
+_LOCKED_RETRY_SECONDS = 0.05
 #: PostgreSQL plans lookups from table statistics, which autovacuum refreshes only after the table grew by 10 %
 #: and a minute passed: during a new ledger's first big run the planner took the table for empty and scanned all of it
 #: for every batch (72 ms per lookup at 300,000 entries, growing). So the ledger runs ANALYZE itself each time the
@@ -161,16 +163,19 @@ class Ledger:
         redacted = redact_url(url)
         engine = _create_engine(parsed, redacted)
         ledger = cls(engine, parsed, retention_days, redacted)
-        try:
-            with engine.begin() as connection:
-                if parsed.get_backend_name() == "postgresql":
-                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK_KEY)))
-                connection.execute(sa.schema.CreateTable(_table, if_not_exists=True))
-                connection.execute(sa.schema.CreateIndex(_delivered_at_index, if_not_exists=True))
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise ledger._error("opening", exc) from None
-        return ledger
+        deadline = time.monotonic() + CONNECT_TIMEOUT_SECONDS
+        while True:
+            try:
+                _create_schema(engine, postgres=parsed.get_backend_name() == "postgresql")
+                return ledger
+            except SQLAlchemyError as exc:
+                # Two runs creating one SQLite file at once: the loser of the race for the write lock (or for
+                # switching it to WAL) is told "locked" at once rather than waiting; it tries again until the timeout.
+                if _sqlite_locked(exc) and time.monotonic() < deadline:
+                    time.sleep(_LOCKED_RETRY_SECONDS)
+                    continue
+                engine.dispose()
+                raise ledger._error("opening", exc) from None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -359,6 +364,21 @@ def _create_engine(url: URL, redacted_url: str) -> Engine:
         )
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise LedgerError(f"Ledger at {redacted_url}: cannot be set up: {_describe(exc, url.password)}") from None
+
+
+def _create_schema(engine: Engine, *, postgres: bool) -> None:
+    """The table and its index, if missing; one run at a time (several may start at once)."""
+    with engine.begin() as connection:
+        if postgres:
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_CREATE_LOCK_KEY)))
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock first, waiting for it (busy timeout)
+        connection.execute(sa.schema.CreateTable(_table, if_not_exists=True))
+        connection.execute(sa.schema.CreateIndex(_delivered_at_index, if_not_exists=True))
+
+
+def _sqlite_locked(exc: SQLAlchemyError) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
