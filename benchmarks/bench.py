@@ -205,6 +205,8 @@ def write_configs(workdir: Path, csv_path: Path, sandbox_url: str, args: argpars
     }
     if args.no_ledger:
         target_config["ledger_url"] = ""
+    if args.build_workers is not None:
+        target_config["build_workers"] = args.build_workers
     tap_path, target_path = workdir / "tap.json", workdir / "target.json"
     tap_path.write_text(json.dumps(tap_config, indent=2), encoding="utf-8")
     target_path.write_text(json.dumps(target_config, indent=2), encoding="utf-8")
@@ -250,12 +252,16 @@ def _delivery_note(report_path: Path, sandbox: Sandbox, sandbox_cpu_before: floa
 
 
 def _main_thread_note(cpu_file: Path, records: int) -> str:
-    """The target's main-thread CPU per record (start-up included), from target_main_thread.py's file."""
+    """The target's main-thread CPU per record (start-up included), and its build workers' peak RSS and CPU, from
+    target_main_thread.py's file."""
     try:
-        seconds = float(cpu_file.read_text(encoding="utf-8"))
+        seconds, *workers = (float(field) for field in cpu_file.read_text(encoding="utf-8").split())
     except (OSError, ValueError):
         return "target main thread: not measured"
-    return f"target main thread: {seconds:.1f} CPU s, {seconds / max(records, 1) * 1e6:.0f} µs per record"
+    note = f"target main thread: {seconds:.1f} CPU s, {seconds / max(records, 1) * 1e6:.0f} µs per record"
+    if len(workers) == 2 and workers[1] > 0:
+        note += f"; build workers: peak RSS {workers[0]:.0f} MB (the largest), {workers[1]:.1f} CPU s in all"
+    return note
 
 
 def stage_baseline(workdir: Path, csv_path: Path, target_config: Path, rows: int) -> StageResult:
@@ -417,6 +423,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated subset of plain,baseline,tap,target,pipe")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="also profile the target alone with cProfile")
     parser.add_argument("--no-ledger", action="store_true", help="run the target without its delivery ledger")
+    parser.add_argument("--build-workers", type=int, default=None,
+                        help="the target's build_workers (default: the target's own default)")  # fmt: skip
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--big-file-gb", type=float, default=None,
                         help="also measure the tap's peak memory on a file this many GB big")  # fmt: skip

@@ -250,14 +250,36 @@ class EventBuilder:
             self._base_body["test_event_code"] = settings.test_event_code
         properties = schema.get("properties") if isinstance(schema, Mapping) else None
         self._properties: Mapping[str, Any] = properties or {}
+        #: the columns the mapping was resolved from: the schema's, or a loose schema's first record's
+        self._resolved_properties: Mapping[str, Any] = self._properties
         self._compile(resolve_mapping(settings.mapping, self._properties))
         # A loose schema (no properties): resolve again from the first record's keys.
         self._resolved = bool(properties)
+
+    @classmethod
+    def for_properties(
+        cls,
+        settings: EventSettings,
+        stream_name: str,
+        properties: Mapping[str, Any],
+        key_properties: Sequence[str],
+        outcomes: collections.Counter[str],
+    ) -> EventBuilder:
+        """A builder resolved from these columns once and for all (another builder's `resolved_properties`), even
+        when they are none: a worker process builds exactly what the main thread's builder would."""
+        builder = cls(settings, stream_name, {"properties": properties}, key_properties, outcomes)
+        builder._resolved = True
+        return builder
 
     @property
     def mapping(self) -> ResolvedMapping:
         """The resolved mapping (for a loose schema: resolved from the first record once one was built)."""
         return self._mapping
+
+    @property
+    def resolved_properties(self) -> Mapping[str, Any]:
+        """The columns the mapping is resolved from (for a loose schema: once a record was seen)."""
+        return self._resolved_properties
 
     # -- setup
 
@@ -315,7 +337,8 @@ class EventBuilder:
         self._get_dpo_state = getter("data_processing_options_state")
 
     def _resolve_from_record(self, record: Mapping[str, Any]) -> None:
-        self._compile(resolve_mapping(self._settings.mapping, properties_from_record(record)))
+        self._resolved_properties = properties_from_record(record)
+        self._compile(resolve_mapping(self._settings.mapping, self._resolved_properties))
         self._resolved = True
 
     # -- per record

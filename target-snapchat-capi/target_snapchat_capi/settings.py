@@ -39,6 +39,8 @@ __all__ = [
 PURCHASE: Final = "PURCHASE"
 DEFAULT_INTEGRATION: Final = "target-snapchat-capi"
 MAX_CONCURRENCY_LIMIT: Final = 64
+#: More worker processes than this only wait for the main thread (it feeds about four).
+MAX_BUILD_WORKERS: Final = 16
 
 #: The one table of defaults. The schema, `Settings.from_config` and `CapiClient` read it.
 DEFAULTS: Final[Mapping[str, Any]] = {
@@ -72,6 +74,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "line_item_value": LineItemValue.ORDER_TOTAL.value,
     "max_open_orders": 10_000,
     "unmapped_event_names": "reject",
+    "build_workers": 1,
 }
 
 #: What `unmapped_event_names` may say about a source event name that is neither mapped nor a Snap name.
@@ -478,6 +481,8 @@ class Settings:
     paths: OutputPaths
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
+    #: worker processes that build events (building.py); 0 builds them in the target's main thread
+    build_workers: int = DEFAULTS["build_workers"]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -498,4 +503,5 @@ class Settings:
             paths=OutputPaths.from_config(config),
             ledger=LedgerSettings.from_config(config),
             guard=GuardSettings.from_config(config),
+            build_workers=_required_int(config, "build_workers", minimum=0, maximum=MAX_BUILD_WORKERS),
         )

@@ -7,26 +7,20 @@ record path and hooks (`preprocess_record`, `process_record`, the record-count m
 
 from __future__ import annotations
 
-import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.sinks import BatchSink
 from target_snapchat_capi.accounting import Accounting, OrderSources, Source
-from target_snapchat_capi.events import (
-    Event,
-    EventBuilder,
-    EventSettings,
-    Rejection,
-    RejectReason,
-    check_mapped_columns,
-)
+from target_snapchat_capi.building import Builders, BuildInput, BuildResult, BuildTicket
+from target_snapchat_capi.events import EventBuilder, EventSettings, Rejection, RejectReason, check_mapped_columns
 from target_snapchat_capi.orders import OpenOrder, OrderBook, OrderGate
 from target_snapchat_capi.pipeline import DeliveryPipeline
 from target_snapchat_capi.preflight import Preflight
 from target_snapchat_capi.settings import GuardSettings
-from target_snapchat_capi.wire import EncodedEvent, encode_event
+from target_snapchat_capi.wire import EncodedEvent
 
 if TYPE_CHECKING:
     from singer_sdk import Target
@@ -34,6 +28,13 @@ if TYPE_CHECKING:
 
 SOURCE_FILE_COLUMN = "_sdc_source_file"
 SOURCE_LINE_COLUMN = "_sdc_source_lineno"
+#: Records (or orders) a sink hands to its builders at once: large enough that a worker's reply costs little per
+#: record, small enough that the wait for the last chunk before a batch goes out is short.
+CHUNK_SIZE = 500
+
+# What each entry of a chunk is: its kind, then what settling it needs, then where it came from.
+_RECORD, _ORDER, _LOCAL_REJECT = 0, 1, 2
+ChunkEntry = tuple[int, Any, Any]
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,17 @@ class SinkServices:
     batch_size: int
     #: the open orders of every sink, for the STATE gate (orders.py)
     order_gate: OrderGate
+    #: where events are built: inline or in worker processes (building.py)
+    builders: Builders
     guard: GuardSettings = field(default_factory=GuardSettings)
 
 
 class SnapchatCAPISink(BatchSink):
     """Turns each record into a CAPI event (or a rejection) and hands a batch to the pipeline when it drains.
+
+    Records go to the run's builders in chunks (building.py) and their results are settled in input order: the
+    rejects file, the preflight guard and the batches see the records as they arrived, wherever they were built.
+    A record the sink rejects itself (no key property, a late order line) takes its place in the same order.
 
     A batch is `batch_size * max_concurrency` events, so one drain fills every connection. The batch is delivered in
     the background while the next one is built; the pipeline holds each STATE back until the batches before it have
@@ -88,6 +95,13 @@ class SnapchatCAPISink(BatchSink):
             services.accounting.normalisation_outcomes(),
         )
         self._reads = services.accounting.reads(stream_name)
+        self._builders = services.builders
+        self._stream_key: int | None = None  # registered with the builders at the first record (loose schemas)
+        #: the chunk being filled: what the builders get, and every entry in order (building or not)
+        self._chunk: list[BuildInput] = []
+        self._entries: list[ChunkEntry] = []
+        #: chunks handed to the builders, oldest first, with their entries
+        self._chunks: deque[tuple[BuildTicket | None, list[ChunkEntry]]] = deque()
         self._key_names = tuple(key_properties or ())
         #: key properties the record being processed lacked (set by preprocess_record, read by process_record)
         self._missing_keys: tuple[str, ...] = ()
@@ -142,21 +156,68 @@ class SnapchatCAPISink(BatchSink):
             return
         self._reads.count()
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
-        order_id = self.builder.order_id_of(record)
+        order_id = self.builder.order_id_of(record)  # resolves a loose schema's mapping at the first record
+        if self._stream_key is None:
+            self._stream_key = self._builders.add_stream(
+                self.services.event_settings, self.stream_name, self.builder.resolved_properties, self._key_names
+            )
         if order_id is not None:
             self._add_line(order_id, record, source)
             return
-        result = self.builder.build(record, time.time())
-        if isinstance(result, Event):
-            self._events.append(encode_event(result))
+        self._chunk.append(record)
+        self._entries.append((_RECORD, None, source))
+        if len(self._entries) >= CHUNK_SIZE:
+            self._hand_over_chunk()
+
+    # -- chunks: handed to the builders, settled in order
+
+    def _hand_over_chunk(self) -> None:
+        if not self._entries:
+            return
+        assert self._stream_key is not None or not self._chunk
+        ticket = self._builders.submit(self._stream_key, self._chunk) if self._chunk else None
+        self._chunks.append((ticket, self._entries))
+        self._chunk, self._entries = [], []
+        while len(self._chunks) > self._builders.chunks_ahead:
+            self._settle_oldest_chunk()
+
+    def _settle_all(self) -> None:
+        self._hand_over_chunk()
+        while self._chunks:
+            self._settle_oldest_chunk()
+
+    def _settle_oldest_chunk(self) -> None:
+        ticket, entries = self._chunks.popleft()
+        results = iter(ticket.results() if ticket is not None else ())
+        for kind, detail, source in entries:
+            if kind == _RECORD:
+                self._settle_record(next(results), source)
+            elif kind == _ORDER:
+                self._settle_order(detail, next(results), source)
+            else:
+                self._settle_local_rejection(detail, source)
+
+    def _settle_record(self, result: BuildResult, source: Source) -> None:
+        if type(result) is EncodedEvent:
+            self._events.append(result)
             self._sources.append(source)
-        elif result.reason is RejectReason.SKIPPED_STAGE:
+            if not self._preflight.judged:
+                self._count_preflight(None)
+            return
+        assert isinstance(result, Rejection)
+        if result.reason is RejectReason.SKIPPED_STAGE:
             self._accounting.skipped(self.stream_name)
+            reason = None
         else:
             self._accounting.reject(self.stream_name, result, source)
+            reason = result.reason
         if not self._preflight.judged:
-            rejected = not isinstance(result, Event) and result.reason is not RejectReason.SKIPPED_STAGE
-            self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
+            self._count_preflight(reason)
+
+    def _settle_local_rejection(self, rejection: Rejection, source: Source) -> None:
+        self._accounting.reject(self.stream_name, rejection, source)
+        if not self._preflight.judged:
+            self._count_preflight(rejection.reason)
 
     def _count_preflight(self, reason: str | None) -> None:
         if not self._holding:
@@ -174,24 +235,30 @@ class SnapchatCAPISink(BatchSink):
                 "a line of an order that was already sent without it: more than max_open_orders orders were "
                 "open at once; raise max_open_orders"
             )
-            self._accounting.reject(self.stream_name, Rejection(RejectReason.LATE_ORDER_LINE, message, None), source)
-            return
-        for order in completed:
-            self._complete_order(order)
+            self._entries.append((_LOCAL_REJECT, Rejection(RejectReason.LATE_ORDER_LINE, message, None), source))
+        else:
+            for order in completed:
+                self._complete_order(order)
+        if len(self._entries) >= CHUNK_SIZE:
+            self._hand_over_chunk()
 
     def _complete_order(self, order: OpenOrder) -> None:
+        """The order is built as one item of the chunk (its lines travel together)."""
+        self._chunk.append(list(order.records))
+        self._entries.append((_ORDER, order, OrderSources(order.sources)))
+
+    def _settle_order(self, order: OpenOrder, result: BuildResult, sources: OrderSources) -> None:
         """The order's one event goes with the next batch; a rejected order lists each of its lines."""
-        result = self.builder.build_order(order.records, time.time())
-        sources = OrderSources(order.sources)
         rejected = isinstance(result, Rejection) and result.reason is not RejectReason.SKIPPED_STAGE
         self._accounting.order_completed(self.stream_name, len(order.records), rejected=rejected)
         if not self._preflight.judged:  # the guard judges an order as one record
             self._count_preflight(result.reason if rejected and isinstance(result, Rejection) else None)
-        if isinstance(result, Event):
-            self._events.append(encode_event(result))
+        if type(result) is EncodedEvent:
+            self._events.append(result)
             self._sources.append(sources)
             self._orders_to_release.append(order.seq)
             return
+        assert isinstance(result, Rejection)
         if result.reason is RejectReason.SKIPPED_STAGE:
             self._accounting.skipped(self.stream_name)
         else:
@@ -206,15 +273,16 @@ class SnapchatCAPISink(BatchSink):
             f"(the stream's key properties: {', '.join(self._key_names)})"
         )
         source = (record.get(SOURCE_FILE_COLUMN), record.get(SOURCE_LINE_COLUMN))
-        self._accounting.reject(self.stream_name, Rejection(RejectReason.MISSING_KEY_PROPERTY, message, None), source)
-        if not self._preflight.judged:
-            self._count_preflight(RejectReason.MISSING_KEY_PROPERTY)
+        self._entries.append((_LOCAL_REJECT, Rejection(RejectReason.MISSING_KEY_PROPERTY, message, None), source))
+        if len(self._entries) >= CHUNK_SIZE:
+            self._hand_over_chunk()
 
     def _flush_held(self) -> None:
         """At the end of the input: judge the held records and submit them (or raise past the ratio)."""
         self.process_batch({})
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        self._settle_all()  # every record read so far is an event in this batch, or counted and rejected
         if not self._preflight.judged:
             if not self._pipeline.ending:
                 return  # still in preflight: keep holding the events back

@@ -32,6 +32,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from target_snapchat_capi import capi
 from target_snapchat_capi.accounting import Accounting
 from target_snapchat_capi.batch_files import batch_records
+from target_snapchat_capi.building import Builders, BuildWorkerError
 from target_snapchat_capi.client import DeliveryError
 from target_snapchat_capi.delivery import client_for, delivery_for
 from target_snapchat_capi.ledger import LedgerError
@@ -67,7 +68,7 @@ IGNORED_SDK_SETTINGS: t.Final = ("add_record_metadata", "load_method", "batch_si
 MAP_ERRORS: t.Final = (MapExpressionError, StreamMapConfigError)
 MAPPER_MODULE: t.Final = "singer_sdk/mapper.py"
 #: Our own errors, written to be safe to show (no token, no record value).
-SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError, LedgerError)
+SAFE_ERRORS: t.Final = (DeliveryError, ConfigError, InvalidInputLine, OutputError, LedgerError, BuildWorkerError)
 
 _FIELD_NAMES = ", ".join((*capi.EVENT_FIELDS, *capi.USER_FIELDS, *capi.CUSTOM_DATA_FIELDS))
 
@@ -285,6 +286,12 @@ class TargetSnapchatCAPI(Target):
                 description="How many first records of each stream are judged by max_reject_ratio before any is sent.",
             ),
             th.Property(
+                "build_workers",
+                th.IntegerType,
+                description="Worker processes that build events (normalise, hash, validate, encode) while the "
+                "target reads its input; 0 builds them in the target's own process. One per spare core.",
+            ),
+            th.Property(
                 "data_processing_options",
                 th.ArrayType(th.StringType),
                 description="e.g. ['LDU'] for Limited Data Use; also mappable per row.",
@@ -336,6 +343,8 @@ class TargetSnapchatCAPI(Target):
             self.accounting.close()
             _write_failed_report(self.config, f"target-snapchat-capi settings: {error}")
             raise ConfigError(f"target-snapchat-capi settings: {error}") from None
+        # Started now, so the workers' imports overlap the tap's start-up.
+        self.builders = Builders(self.settings.build_workers, self.accounting.normalisation_outcomes())
         self.pipeline = DeliveryPipeline(
             delivery,
             self.accounting,
@@ -349,6 +358,7 @@ class TargetSnapchatCAPI(Target):
                 pipeline=self.pipeline,
                 batch_size=self.settings.delivery.sink_batch_size,
                 order_gate=order_gate,
+                builders=self.builders,
                 guard=self.settings.guard,
             )
         )
@@ -450,8 +460,10 @@ class TargetSnapchatCAPI(Target):
 
     def finish_run(self, error: BaseException | None) -> BaseException | None:
         """Close the pipeline and write the report; return the run's failure (its own, or one closing it met)."""
+        abandon = isinstance(error, Interrupted)
         try:
-            self.pipeline.close(abandon=isinstance(error, Interrupted))
+            self.builders.close(abandon=abandon)
+            self.pipeline.close(abandon=abandon)
         except Exception as close_error:
             error = error or close_error
         report = self.report

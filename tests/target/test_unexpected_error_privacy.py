@@ -7,37 +7,42 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from target_snapchat_capi.sandbox import DEFAULT_PIXEL_ID, DEFAULT_TOKEN, SandboxServer
 
 from tests.target.target_cli import run_target, sandbox_config
 
-# Runs the real CLI, with event building replaced by a bug that quotes the record (as library errors often do).
-BUGGY_TARGET = """
+# Event building replaced by a bug that quotes the record (as library errors often do). As a sitecustomize module it
+# patches every Python process of the run: the target's own and its event-building workers (building.py).
+BUGGY_BUILD = """
 from target_snapchat_capi import events
 def build(self, record, now):
     raise ValueError(f"could not convert {record['email']!r} for {record['name']!r}")
 events.EventBuilder.build = build
-from target_snapchat_capi.target import TargetSnapchatCAPI
-TargetSnapchatCAPI.cli()
 """
 
 
-def test_unexpected_error_is_logged_by_place_not_by_content(tmp_path: Path, sandbox: SandboxServer) -> None:
+@pytest.mark.parametrize(
+    ("build_workers", "expected"),
+    [(0, "Unexpected ValueError"), (1, "building events failed in a worker process: ValueError")],
+)
+def test_unexpected_error_is_logged_by_place_not_by_content(
+    tmp_path: Path, sandbox: SandboxServer, build_workers: int, expected: str
+) -> None:
     email, name = "secret.person@example.com", "Zoë Secretname"
     schema = {"properties": {"email": {"type": "string"}, "name": {"type": "string"}, "ts": {"type": "integer"}}}
     messages = [
         {"type": "SCHEMA", "stream": "s", "key_properties": [], "schema": schema},
         {"type": "RECORD", "stream": "s", "record": {"email": email, "name": name, "ts": int(time.time())}},
     ]
-    config = {
-        **sandbox_config(tmp_path, sandbox.url),
-    }
-    result = run_target(
-        tmp_path, config, messages, command=[sys.executable, "-c", BUGGY_TARGET], env={"LOGLEVEL": "DEBUG"}
-    )
+    config = {**sandbox_config(tmp_path, sandbox.url), "build_workers": build_workers}
+    patches = tmp_path / "patches"
+    patches.mkdir()
+    (patches / "sitecustomize.py").write_text(BUGGY_BUILD)
+    result = run_target(tmp_path, config, messages, env={"LOGLEVEL": "DEBUG", "PYTHONPATH": str(patches)})
     output = result.stdout.decode() + result.stderr.decode()
     assert result.returncode == 1
-    assert "Unexpected ValueError" in output
+    assert expected in output
     assert "build" in output  # the traceback says where
     report_text = (tmp_path / "report.json").read_text()
     assert json.loads(report_text)["status"] == "failed"
@@ -116,6 +121,7 @@ def test_a_failing_report_write_never_prints_the_unexpected_error(tmp_path: Path
         "report_html_path": str(report_dir / "report.html"),
         "report_history_path": str(report_dir / "history.jsonl"),
         "reject_path": str(tmp_path / "rejects.jsonl"),
+        "build_workers": 0,  # the bug is patched into the target's own process
     }
     command = [sys.executable, "-c", BUGGY_TARGET_REPORT_UNWRITABLE, str(report_dir)]
     result = run_target(tmp_path, config, messages, command=command, env={"LOGLEVEL": "DEBUG"})
