@@ -8,7 +8,6 @@ exception's message, which could quote a record's value.
 from __future__ import annotations
 
 import collections
-import contextlib
 import os
 import pickle
 import signal
@@ -61,8 +60,14 @@ def main() -> None:
     # Replies get their own copy of stdout; fd 1 becomes stderr, so nothing a library prints can corrupt them.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    with contextlib.suppress(BrokenPipeError):  # the target is gone
+    try:
         serve(sys.stdin.buffer, replies)
+    except BrokenPipeError:
+        pass  # the target is gone
+    except BaseException as error:  # outside building (decoding a message): where, never the message
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        sys.stderr.write(f"event-building worker: {type(error).__name__} (message withheld) at\n{frames}")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -275,3 +275,21 @@ def _is_running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "State:\tZ" not in status  # a zombie has exited
+
+
+def test_a_worker_given_a_broken_message_says_where_never_what(tmp_path: Path) -> None:
+    """A message the worker cannot decode (not from the target) ends it with exit code 1 and the traceback's frames;
+    the bytes it read, which would be a record, are not quoted."""
+    secret = b"secret.person@example.com"
+    garbage = b"\x80\x05not a pickle " + secret
+    message = len(garbage).to_bytes(8, "little") + garbage
+    worker = subprocess.run(
+        [sys.executable, "-m", "target_snapchat_capi.build_worker"],
+        input=message,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert worker.returncode == 1
+    assert b"event-building worker: UnpicklingError (message withheld) at" in worker.stderr
+    assert secret not in worker.stderr + worker.stdout
