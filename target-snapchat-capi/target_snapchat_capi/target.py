@@ -15,9 +15,11 @@ Data flows one way: target -> sinks -> events / pipeline / accounting -> deliver
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import math
 import os
+import platform
 import signal
 import sys
 import time
@@ -59,6 +61,14 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.0002
 #: counting, never cycles; at Python's default (700) the collector ran every few records and its older generations
 #: rescanned the thousands of event dicts in flight, for nothing.
 GC_YOUNG_THRESHOLD = 50_000
+
+#: glibc malloc arenas for the whole process. By default each thread that allocates (the sender, the request and
+#: reply threads) gets its own arena, and memory freed in one is never reused by another: the target held 14 MB more
+#: at 300,000 records (160 against 146 MB measured) for no speed. Set before any thread starts; an explicit
+#: MALLOC_ARENA_MAX in the environment wins.
+MALLOC_ARENAS = 1
+#: mallopt's parameter number for the arena limit (glibc's malloc.h)
+_M_ARENA_MAX = -8
 
 #: A STATE arriving this long after the last checkpoint makes one (drains every sink), so that it goes out promptly.
 STATE_CHECKPOINT_SECONDS = 1.0
@@ -319,6 +329,7 @@ class TargetSnapchatCAPI(Target):
     # --- the run's start --------------------------------------------------------------------------------
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        limit_malloc_arenas()  # before the first thread
         super().__init__(*args, **kwargs)
         try:
             self.settings = Settings.from_config(self.config)
@@ -525,6 +536,16 @@ class TargetSnapchatCAPI(Target):
             cls.logger.error("%s", message)
             raise SystemExit(1) from None
         target.run(file_input)
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas (see MALLOC_ARENAS); True when the cap was set. Elsewhere (musl, macOS) nothing."""
+    if "MALLOC_ARENA_MAX" in os.environ or sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
 
 
 class Interrupted(BaseException):
