@@ -115,7 +115,7 @@ class Builders:
         self._next = 0
         #: inline builders, by stream key
         self._builders: dict[int, EventBuilder] = {}
-        self._streams: list[StreamBuild] = []
+        self._stream_count = 0
 
     @property
     def chunks_ahead(self) -> int:
@@ -126,8 +126,8 @@ class Builders:
         self, settings: EventSettings, stream_name: str, properties: Mapping[str, Any], key_properties: Sequence[str]
     ) -> int:
         """Register a stream's builder; returns the key its chunks are submitted under."""
-        stream = StreamBuild(len(self._streams), settings, stream_name, dict(properties), tuple(key_properties))
-        self._streams.append(stream)
+        stream = StreamBuild(self._stream_count, settings, stream_name, dict(properties), tuple(key_properties))
+        self._stream_count += 1
         if not self._workers:
             self._builders[stream.key] = stream.builder(self._outcomes)
         for worker in self._workers:
