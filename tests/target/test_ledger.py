@@ -3,12 +3,15 @@ the target: what is in it is not sent again, and what Snap accepted is in it bef
 
 from __future__ import annotations
 
+import _sqlite3
+import ctypes
 import itertools
 import json
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -91,6 +94,35 @@ def test_lookups_stay_fast_on_a_long_lived_connection(ledger: Ledger) -> None:
     assert len(ledger.already_delivered(PIXEL, keys("PURCHASE", range(40_000)))) == 40_000
     twenty_batches = time.perf_counter() - started
     assert twenty_batches < 5 * 20 * one_batch + 1, (one_batch, twenty_batches)
+
+
+def _sqlite_memory_used() -> Callable[[], int]:
+    """SQLite's own heap in bytes (sqlite3_memory_used, process-wide): what tracemalloc and Python's counters miss."""
+    library = ctypes.CDLL(_sqlite3.__file__)  # the symbol resolves in the module or in the libsqlite3 it links
+    try:
+        memory_used = library.sqlite3_memory_used
+    except AttributeError:
+        pytest.skip("this Python's sqlite3 does not export sqlite3_memory_used")
+    memory_used.restype = ctypes.c_int64
+    return lambda: int(memory_used())
+
+
+def test_sqlite_lookups_of_changing_sizes_keep_sqlite_memory_flat(tmp_path: Path) -> None:
+    """Regression: Python's sqlite3 keeps up to 128 prepared statements per connection, keyed by their text, and a
+    lookup's text has one placeholder per id. A batch splits between its event names unevenly (1,210 + 790, then
+    1,185 + 815, ...), so nearly every lookup was a new statement of about 0.2 KB per placeholder: the target's
+    SQLite heap grew to some 30 MB within a 1M-event run. Lookups of every size must share a few statements."""
+    memory_used = _sqlite_memory_used()
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as ledger:
+        ledger.record_delivered(PIXEL, keys("PURCHASE", range(0, 2000, 3)))
+        assert ledger.already_delivered(PIXEL, keys("PURCHASE", range(3))) == {("PURCHASE", "0")}
+        before = memory_used()
+        for purchases in range(1000, 2000, 10):  # 100 batches of 2000, each split differently
+            asked = keys("PURCHASE", range(purchases)) + keys("CUSTOM_EVENT_1", range(2000 - purchases))
+            expected = set(keys("PURCHASE", range(0, purchases, 3)))
+            assert ledger.already_delivered(PIXEL, asked) == expected
+        grown = memory_used() - before
+    assert grown < 4 * 2**20, f"SQLite's heap grew by {grown / 2**20:.1f} MB over 100 lookups"
 
 
 def test_writes_are_idempotent_and_keep_the_first_delivery_time(ledger: Ledger) -> None:
