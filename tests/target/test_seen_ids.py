@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-import sys
+import tracemalloc
 
 from target_snapchat_capi.seen_ids import SeenIds
 
@@ -44,5 +44,23 @@ def test_a_million_ids_take_about_16_mb() -> None:
     for key in range(1, 1_000_001):
         seen.seen(key * 0x9E3779B97F4A7C15 % 2**63)
     assert len(seen) == 1_000_000
-    held = sys.getsizeof(seen._slots)
+    held = seen.nbytes
     assert held <= 16.1 * 2**20, f"{held / 2**20:.1f} MB"
+
+
+def test_growing_never_holds_two_copies_of_the_ids() -> None:
+    """Regression: the one table of a million ids doubled at 524,288 of them and held its old 8 MB beside the new
+    16 MB, and that moment set the target's peak memory. Here 300,000 ids (the one table: 4 MB beside 8 at 262,144);
+    growing one table of several must stay far below that."""
+    keys = [key * 0x9E3779B97F4A7C15 % 2**64 - 2**63 for key in range(1, 300_001)]  # spread like str hashes
+    tracemalloc.start()
+    try:
+        seen = SeenIds(limit=1_000_000)
+        for key in keys:
+            seen.seen(key)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(seen) == 300_000
+    assert held <= 8.1 * 2**20, f"{held / 2**20:.1f} MB held"
+    assert peak <= held + 2**20, f"{peak / 2**20:.1f} MB at the peak, {held / 2**20:.1f} MB held after"
