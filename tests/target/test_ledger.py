@@ -125,6 +125,21 @@ def test_sqlite_lookups_of_changing_sizes_keep_sqlite_memory_flat(tmp_path: Path
     assert grown < 4 * 2**20, f"SQLite's heap grew by {grown / 2**20:.1f} MB over 100 lookups"
 
 
+def test_an_sqlite_ledger_does_not_load_postgresql_support(tmp_path: Path) -> None:
+    """PostgreSQL's dialect is about 2 MB of the target's memory, of no use to a run on the default SQLite file."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    result = run_python(f"""
+        import sys
+        from target_snapchat_capi.ledger import Ledger
+        with Ledger.open("{url}") as ledger:
+            ledger.record_delivered("pixel", [("PURCHASE", "1")])
+            assert ledger.already_delivered("pixel", [("PURCHASE", "1")]) == {{("PURCHASE", "1")}}
+        print(sorted(name for name in sys.modules if "postgres" in name or "psycopg" in name))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_writes_are_idempotent_and_keep_the_first_delivery_time(ledger: Ledger) -> None:
     first = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     assert ledger.record_delivered(PIXEL, keys("PURCHASE", range(10)), delivered_at=first) == 10
