@@ -67,8 +67,13 @@ GC_YOUNG_THRESHOLD = 50_000
 #: at 300,000 records (160 against 146 MB measured) for no speed. Set before any thread starts; an explicit
 #: MALLOC_ARENA_MAX in the environment wins.
 MALLOC_ARENAS = 1
-#: mallopt's parameter number for the arena limit (glibc's malloc.h)
+#: glibc's mmap threshold, fixed: by default it rises once the first large block is freed, after which the 1.7 MB
+#: request bodies came from the heap and smaller blocks allocated behind them kept it from shrinking (16 to 23 MB
+#: free but held at 1M records, 4 to 7 MB with the threshold fixed). An explicit MALLOC_MMAP_THRESHOLD_ wins.
+MMAP_THRESHOLD_BYTES = 128 * 1024
+#: mallopt's parameter numbers (glibc's malloc.h)
 _M_ARENA_MAX = -8
+_M_MMAP_THRESHOLD = -3
 
 #: A STATE arriving this long after the last checkpoint makes one (drains every sink), so that it goes out promptly.
 STATE_CHECKPOINT_SECONDS = 1.0
@@ -539,13 +544,17 @@ class TargetSnapchatCAPI(Target):
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas (see MALLOC_ARENAS); True when the cap was set. Elsewhere (musl, macOS) nothing."""
-    if "MALLOC_ARENA_MAX" in os.environ or sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+    """Cap glibc's malloc arenas (see MALLOC_ARENAS) and fix its mmap threshold (MMAP_THRESHOLD_BYTES); True when the
+    arena cap was set. Elsewhere (musl, macOS) nothing."""
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:
-        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas))
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    return "MALLOC_ARENA_MAX" not in os.environ and bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 class Interrupted(BaseException):
