@@ -334,7 +334,7 @@ class TargetSnapchatCAPI(Target):
     # --- the run's start --------------------------------------------------------------------------------
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        limit_malloc_arenas()  # before the first thread
+        tune_malloc()  # before the first thread
         super().__init__(*args, **kwargs)
         try:
             self.settings = Settings.from_config(self.config)
@@ -543,7 +543,7 @@ class TargetSnapchatCAPI(Target):
         target.run(file_input)
 
 
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+def tune_malloc(arenas: int = MALLOC_ARENAS) -> bool:
     """Cap glibc's malloc arenas (see MALLOC_ARENAS) and fix its mmap threshold (MMAP_THRESHOLD_BYTES); True when the
     arena cap was set. Elsewhere (musl, macOS) nothing."""
     if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":

@@ -1,4 +1,4 @@
-"""The target caps glibc's malloc arenas before its threads start (target.limit_malloc_arenas): threads then share
+"""The target caps glibc's malloc arenas before its threads start (target.tune_malloc): threads then share
 one arena instead of each holding freed memory of its own. Counted with glibc's own malloc_info."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import textwrap
 COUNT_ARENAS = textwrap.dedent(
     """
     import ctypes, sys, tempfile, threading
-    from target_snapchat_capi.target import limit_malloc_arenas
-    applied = limit_malloc_arenas() if sys.argv[1] == "cap" else False
+    from target_snapchat_capi.target import tune_malloc
+    applied = tune_malloc() if sys.argv[1] == "cap" else False
     barrier = threading.Barrier(6)
     def allocate():
         blocks = [bytes(4096 + n) for n in range(200)]
