@@ -78,6 +78,7 @@ import pycountry
 from babel import Locale, localedata
 from phonenumbers import PhoneNumberFormat, ValidationResult
 from target_snapchat_capi.capi import USER_FIELDS
+from target_snapchat_capi.state_names import US_CA_SUBDIVISIONS
 
 #: (value to send or None, outcome code ``<field>_<reason>``)
 Result = tuple[str | None, str]
@@ -689,9 +690,8 @@ _ISO_SUBDIVISION_RE: Final = re.compile(r"(US|CA)[-\s]([A-Z]{2})", re.IGNORECASE
 
 def _build_state_lookup() -> dict[str, str]:
     lookup: dict[str, str] = {}
-    for country_code in ("US", "CA"):
-        for subdivision in pycountry.subdivisions.get(country_code=country_code) or ():
-            lookup[_compact_key(subdivision.name)] = subdivision.code.split("-", 1)[1].lower()
+    for iso_code, name in US_CA_SUBDIVISIONS.items():
+        lookup[_compact_key(name)] = iso_code.split("-", 1)[1].lower()
     for abbreviation, code in _TRADITIONAL_STATE_ABBREVIATIONS.items():
         lookup.setdefault(abbreviation, code)
     return lookup

@@ -5,12 +5,16 @@ from __future__ import annotations
 import collections
 import hashlib
 import random
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
+import pycountry
 import pytest
 from target_snapchat_capi import capi
 from target_snapchat_capi import normalize as n
+from target_snapchat_capi.state_names import US_CA_SUBDIVISIONS
 
 
 def sha(text: str) -> str:
@@ -307,6 +311,33 @@ def test_city(raw: str, expected: str) -> None:
 )
 def test_state(raw: str, expected: str | None, outcome: str) -> None:
     assert n.prepare_st(raw) == (sha(expected) if expected else None, outcome)
+
+
+def test_state_names_are_pycountrys() -> None:
+    """The bundled US/CA subdivision names are pycountry's (state_names.py keeps a copy to spare its database)."""
+    expected = {
+        subdivision.code: subdivision.name
+        for country_code in ("US", "CA")
+        for subdivision in pycountry.subdivisions.get(country_code=country_code)
+    }
+    assert expected == US_CA_SUBDIVISIONS
+
+
+def test_normalising_never_loads_the_subdivisions_database() -> None:
+    """pycountry's subdivisions database (5,000 entries, about 5 MB held) stays unread in a building process."""
+    script = (
+        "import sys\n"
+        "opened = []\n"
+        "sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == 'open' else None)\n"
+        "from target_snapchat_capi import build_worker, normalize\n"
+        "normalize.prepare_st('New York'); normalize.prepare_country('Canada')\n"
+        "normalize.prepare_ph('+1 650 253 0000')\n"
+        "print(sum('iso3166' in path for path in opened), sum('iso3166-2' in path for path in opened))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    countries_read, subdivisions_read = map(int, completed.stdout.split())
+    assert countries_read >= 1  # the hook sees pycountry's files: the test can fail
+    assert subdivisions_read == 0
 
 
 @pytest.mark.parametrize(
